@@ -1,0 +1,1 @@
+"""LiveInterview: self-hosted live video job interviews."""

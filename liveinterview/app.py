@@ -1,0 +1,129 @@
+"""create_app: the only place where the service's parts are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from argon2 import PasswordHasher
+
+from liveinterview.clock import Clock, SystemClock
+from liveinterview.config import Settings
+from liveinterview.mail.compose import MailComposer
+from liveinterview.mail.transport import Mailer, build_mailer
+from liveinterview.services.accounts import AccountService
+from liveinterview.services.health import HealthService
+from liveinterview.services.notify import Notifier
+from liveinterview.services.passwords import Passwords
+from liveinterview.services.staff import StaffService
+from liveinterview.storage.db import Database
+from liveinterview.web.client import forwarded_middleware
+from liveinterview.web.csrf import csrf_middleware
+from liveinterview.web.errors import error_middleware
+from liveinterview.web.keys import ACCOUNTS, CLOCK, HEALTH, OPEN_SOCKETS, SETTINGS, STAFF
+from liveinterview.web.links import RouterLinks
+from liveinterview.web.middleware import request_log_middleware, security_headers_middleware
+from liveinterview.web.render import setup_templates
+from liveinterview.web.routes import setup_routes
+from liveinterview.web.session import session_middleware
+from liveinterview.web.sockets import OpenSockets
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_INTERVAL_SECONDS = 3600.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    password_hasher: PasswordHasher | None = None,
+    db_schema: str | None = None,
+) -> web.Application:
+    """Build the application; nothing connects until it starts."""
+    if not settings.secret_key:
+        raise ValueError("settings.secret_key is empty; call config.ensure_secret_key first")
+    clock = clock or SystemClock()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            forwarded_middleware,
+            request_log_middleware,
+            security_headers_middleware,
+            error_middleware,
+            csrf_middleware,
+            session_middleware,
+        ],
+    )
+    setup_templates(app)
+    setup_routes(app)
+
+    db = Database(settings.database_url, schema=db_schema)
+    links = RouterLinks(app.router, settings.base_url)
+    notifier = Notifier(MailComposer(settings.mail_from), mailer or build_mailer(settings), clock)
+    passwords = Passwords(password_hasher)
+    app[SETTINGS] = settings
+    app[OPEN_SOCKETS] = OpenSockets()
+    app[CLOCK] = clock
+    app[HEALTH] = HealthService(db)
+    app[ACCOUNTS] = AccountService(
+        db=db,
+        clock=clock,
+        settings=settings,
+        passwords=passwords,
+        notifier=notifier,
+        links=links,
+    )
+    app[STAFF] = StaffService(
+        db=db,
+        clock=clock,
+        settings=settings,
+        passwords=passwords,
+        notifier=notifier,
+        links=links,
+    )
+
+    async def database(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await db.close()
+
+    async def maintenance(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_maintenance_loop(app[ACCOUNTS]), name="maintenance")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def close_sockets(app: web.Application) -> None:
+        await app[OPEN_SOCKETS].close_all()
+
+    app.on_shutdown.append(close_sockets)
+    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(maintenance)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def started(app: web.Application) -> AsyncIterator[web.Application]:
+    """Run an app's startup and cleanup without serving HTTP (for CLI commands)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        yield app
+    finally:
+        await runner.cleanup()
+
+
+async def _maintenance_loop(accounts: AccountService) -> None:
+    while True:
+        try:
+            removed = await accounts.purge_expired()
+            if removed:
+                log.info("expired sessions and sign-in failures removed", extra={"rows": removed})
+        except Exception:
+            log.exception("maintenance run failed; retrying next interval")
+        await asyncio.sleep(MAINTENANCE_INTERVAL_SECONDS)

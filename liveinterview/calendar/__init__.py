@@ -1,0 +1,1 @@
+"""iCalendar in and out: invites, feeds, busy-time import."""

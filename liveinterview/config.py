@@ -1,0 +1,289 @@
+"""One frozen Settings object, read from LIVEINTERVIEW_* environment variables once."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "LIVEINTERVIEW_"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class MailBackend(enum.StrEnum):
+    OUTBOX = "outbox"
+    SMTP = "smtp"
+
+
+class SmtpSecurity(enum.StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; see the README table."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    trust_proxy: bool = False
+    max_body_bytes: int = 2 * 1024 * 1024
+    log_level: str = "INFO"
+    log_format: str = "json"
+    session_hours: int = 12
+    invite_hours: int = 72
+    reset_minutes: int = 60
+    setup_minutes: int = 60
+    signin_window_minutes: int = 15
+    signin_max_failures_account: int = 5
+    signin_max_failures_address: int = 20
+    mail_backend: MailBackend = MailBackend.OUTBOX
+    mail_from: str = "LiveInterview <no-reply@localhost>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_timeout_seconds: float = 10.0
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are marked Secure whenever the public address is HTTPS."""
+        return self.base_url.startswith("https://")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    field: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _float(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _choice(enum_type: type[enum.StrEnum]) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        try:
+            return enum_type(raw.strip().lower())
+        except ValueError:
+            allowed = ", ".join(member.value for member in enum_type)
+            raise ValueError(f"expected one of {allowed}, got {raw!r}") from None
+
+    return parse
+
+
+def _one_of(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if value.upper() in allowed:
+            return value.upper()
+        if value.lower() in allowed:
+            return value.lower()
+        raise ValueError(f"expected one of {', '.join(allowed)}, got {raw!r}")
+
+    return parse
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an http:// or https:// address, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"expected an address without query or fragment, got {raw!r}")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(
+            "expected sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db, "
+            f"got {value.split('://')[0]!r}"
+        )
+    return value
+
+
+def _secret(raw: str) -> str:
+    value = raw.strip()
+    if len(value) < 32:
+        raise ValueError("expected at least 32 characters of random text")
+    return value
+
+
+SPECS: tuple[_Spec, ...] = (
+    _Spec("host", _text, "Address the web server listens on."),
+    _Spec("port", _int(1, 65535), "Port the web server listens on."),
+    _Spec(
+        "base_url",
+        _url,
+        "Public address used in emailed links, e.g. `https://interviews.example.com`. "
+        "Default: `http://HOST:PORT`. An `https://` address makes cookies Secure.",
+    ),
+    _Spec("data_dir", Path, "Directory for the SQLite file, outbox, recordings and secret key."),
+    _Spec(
+        "database_url",
+        _database_url,
+        "SQLAlchemy URL. Default: `sqlite+aiosqlite:///DATA_DIR/liveinterview.db`; "
+        "production: `postgresql+asyncpg://user:pass@host/db`.",
+    ),
+    _Spec(
+        "secret_key",
+        _secret,
+        "Key for signing CSRF tokens (32+ characters). Default: generated once into "
+        "`DATA_DIR/secret_key`.",
+    ),
+    _Spec(
+        "trust_proxy",
+        _bool,
+        "Trust `X-Forwarded-For`/`X-Forwarded-Proto` from a TLS-terminating reverse proxy.",
+    ),
+    _Spec("max_body_bytes", _int(1024, 1024**3), "Largest request body accepted (413 above)."),
+    _Spec("log_level", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Log level."),
+    _Spec("log_format", _one_of("json", "text"), "`json` (one object per line) or `text`."),
+    _Spec("session_hours", _int(1, 24 * 90), "How long a staff sign-in lasts."),
+    _Spec("invite_hours", _int(1, 24 * 30), "How long a staff invitation link is valid."),
+    _Spec("reset_minutes", _int(5, 24 * 60), "How long a password-reset link is valid."),
+    _Spec("setup_minutes", _int(5, 24 * 60), "How long the first-admin setup link is valid."),
+    _Spec("signin_window_minutes", _int(1, 24 * 60), "Window for counting failed sign-ins."),
+    _Spec(
+        "signin_max_failures_account",
+        _int(1, 1000),
+        "Failed sign-ins per account within the window before it is throttled.",
+    ),
+    _Spec(
+        "signin_max_failures_address",
+        _int(1, 100000),
+        "Failed sign-ins per client address within the window before it is throttled.",
+    ),
+    _Spec(
+        "mail_backend",
+        _choice(MailBackend),
+        "`outbox` writes `.eml` files to `DATA_DIR/outbox/`; `smtp` sends through SMTP.",
+    ),
+    _Spec("mail_from", _text, "From header of every email."),
+    _Spec("smtp_host", _text, "SMTP server host."),
+    _Spec("smtp_port", _int(1, 65535), "SMTP server port."),
+    _Spec("smtp_username", _text, "SMTP user name (empty: no authentication)."),
+    _Spec("smtp_password", _text, "SMTP password."),
+    _Spec(
+        "smtp_security",
+        _choice(SmtpSecurity),
+        "`none`, `starttls` (upgrade on connect, usually port 587) or `tls` (port 465).",
+    ),
+    _Spec("smtp_timeout_seconds", _float(0.5, 300), "SMTP connect/send timeout."),
+)
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every LIVEINTERVIEW_* variable; raise SettingsError naming the bad one."""
+    env = os.environ if environ is None else environ
+    known = {env_name(spec.field) for spec in SPECS}
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+    unknown = [k for k in unknown if not k.startswith(PREFIX + "TEST_")]
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: unknown setting (see the README's configuration table)")
+    values: dict[str, Any] = {}
+    for spec in SPECS:
+        name = env_name(spec.field)
+        raw = env.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[spec.field] = spec.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+    settings = Settings(**values)
+    return _with_derived_defaults(settings)
+
+
+def _with_derived_defaults(settings: Settings) -> Settings:
+    changes: dict[str, Any] = {}
+    if not settings.base_url:
+        host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+        if host in {"0.0.0.0", "[::]"}:  # noqa: S104 - the link needs a reachable name
+            host = "127.0.0.1"
+        changes["base_url"] = f"http://{host}:{settings.port}"
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite+aiosqlite:///{settings.data_dir / 'liveinterview.db'}"
+    return settings.replace(**changes) if changes else settings
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key, generating one into DATA_DIR the first time."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise SettingsError(f"{path}: the stored secret key is too short; delete the file")
+        return settings.replace(secret_key=key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return settings.replace(secret_key=key)

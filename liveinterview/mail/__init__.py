@@ -1,0 +1,1 @@
+"""Composing emails from templates and handing them to a transport."""

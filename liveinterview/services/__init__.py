@@ -1,0 +1,1 @@
+"""Use cases: load, decide with the domain, save, and notify after commit."""

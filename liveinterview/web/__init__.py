@@ -1,0 +1,1 @@
+"""Thin aiohttp handlers, forms, templating, auth and error pages."""

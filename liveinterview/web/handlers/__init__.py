@@ -1,0 +1,1 @@
+"""Request handlers, grouped by the page family they serve."""

@@ -1,0 +1,24 @@
+"""Typed keys for the objects shared through the aiohttp Application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from liveinterview.clock import Clock
+from liveinterview.config import Settings
+from liveinterview.domain.accounts import StaffMember
+from liveinterview.services.accounts import AccountService
+from liveinterview.services.health import HealthService
+from liveinterview.services.staff import StaffService
+from liveinterview.web.sockets import OpenSockets
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+STAFF = web.AppKey("staff", StaffService)
+HEALTH = web.AppKey("health", HealthService)
+OPEN_SOCKETS = web.AppKey("open_sockets", OpenSockets)
+
+USER = web.RequestKey[StaffMember | None]("user")
+CSRF_NONCE = web.RequestKey("csrf_nonce", str)
+ERROR_REASON = web.RequestKey("error_reason", str)
