@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,8 +13,10 @@ from liveinterview.clock import Clock, SystemClock
 from liveinterview.config import Settings
 from liveinterview.mail.compose import MailComposer
 from liveinterview.mail.transport import Mailer, build_mailer
+from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.health import HealthService
+from liveinterview.services.mail_delivery import MailDelivery
 from liveinterview.services.notify import Notifier
 from liveinterview.services.passwords import Passwords
 from liveinterview.services.staff import StaffService
@@ -34,6 +35,7 @@ from liveinterview.web.sockets import OpenSockets
 log = logging.getLogger(__name__)
 
 MAINTENANCE_INTERVAL_SECONDS = 3600.0
+MAIL_RETRY_INTERVAL_SECONDS = 30.0
 
 
 def create_app(
@@ -43,6 +45,7 @@ def create_app(
     mailer: Mailer | None = None,
     password_hasher: PasswordHasher | None = None,
     db_schema: str | None = None,
+    run_background_jobs: bool = True,
 ) -> web.Application:
     """Build the application; nothing connects until it starts."""
     if not settings.secret_key:
@@ -64,7 +67,8 @@ def create_app(
 
     db = Database(settings.database_url, schema=db_schema)
     links = RouterLinks(app.router, settings.base_url)
-    notifier = Notifier(MailComposer(settings.mail_from), mailer or build_mailer(settings), clock)
+    delivery = MailDelivery(db, mailer or build_mailer(settings), clock)
+    notifier = Notifier(MailComposer(settings.mail_from), delivery, clock)
     passwords = Passwords(password_hasher)
     app[SETTINGS] = settings
     app[OPEN_SOCKETS] = OpenSockets()
@@ -91,19 +95,17 @@ def create_app(
         yield
         await db.close()
 
-    async def maintenance(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_maintenance_loop(app[ACCOUNTS]), name="maintenance")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
     async def close_sockets(app: web.Application) -> None:
         await app[OPEN_SOCKETS].close_all()
 
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(maintenance)
+    if run_background_jobs:
+        for job in (
+            Periodic("maintenance", app[ACCOUNTS].purge_expired, MAINTENANCE_INTERVAL_SECONDS),
+            Periodic("mail-delivery", delivery.deliver, MAIL_RETRY_INTERVAL_SECONDS),
+        ):
+            app.cleanup_ctx.append(job.cleanup_ctx())
     return app
 
 
@@ -116,14 +118,3 @@ async def started(app: web.Application) -> AsyncIterator[web.Application]:
         yield app
     finally:
         await runner.cleanup()
-
-
-async def _maintenance_loop(accounts: AccountService) -> None:
-    while True:
-        try:
-            removed = await accounts.purge_expired()
-            if removed:
-                log.info("expired sessions and sign-in failures removed", extra={"rows": removed})
-        except Exception:
-            log.exception("maintenance run failed; retrying next interval")
-        await asyncio.sleep(MAINTENANCE_INTERVAL_SECONDS)

@@ -15,6 +15,7 @@ from liveinterview.app import create_app, started
 from liveinterview.config import Settings, SettingsError, ensure_secret_key, load_settings
 from liveinterview.domain.errors import DomainError
 from liveinterview.logs import configure_logging
+from liveinterview.services.staff import SetupLink
 from liveinterview.storage import migrate as migrations
 from liveinterview.storage.db import Database
 from liveinterview.web.keys import STAFF
@@ -79,9 +80,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(_check_schema(settings))
     app = create_app(settings)
 
-    async def announce(app: web.Application) -> None:
-        link = await app[STAFF].issue_setup_link()
+    setup_links: list[SetupLink | None] = []
+
+    async def issue_setup_link(app: web.Application) -> None:
+        setup_links.append(await app[STAFF].issue_setup_link())
+
+    def announce(_aiohttp_message: str) -> None:
+        # run_app calls this once the socket listens, so the printed link works at once.
         print(f"\nLiveInterview is serving on {settings.base_url}", file=sys.stderr)
+        link = setup_links[0] if setup_links else None
         if link is not None:
             print(
                 "\nNo administrator exists yet. Create the first one here "
@@ -91,14 +98,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    app.on_startup.append(announce)
+    app.on_startup.append(issue_setup_link)
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         access_log=None,
         shutdown_timeout=10.0,
-        print=None,
+        print=announce,
         handle_signals=True,
     )
     return 0

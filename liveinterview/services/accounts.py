@@ -196,7 +196,7 @@ class AccountService:
             await repo.set_password_hash(work.conn, user.id, new_hash)
             await repo.delete_sessions_of(work.conn, user.id, except_hash=hash_token(keep_session))
             await audit.record(work.conn, at=now, actor_id=user.id, action="password.changed")
-            work.after_commit(lambda: self._password_changed_email(user))
+            await self._password_changed_email(work, user)
 
     async def request_reset(self, email_raw: str, client: Client) -> None:
         """Email a reset link if the account exists; the answer never reveals whether it does."""
@@ -232,17 +232,16 @@ class AccountService:
                 address=client.address,
             )
             link = self.links.reset_password(token)
-            work.after_commit(
-                lambda: self.notifier.email(
-                    "password_reset",
-                    to=(user.name, user.email),
-                    subject="Reset your LiveInterview password",
-                    context={
-                        "link": link,
-                        "valid_minutes": self.settings.reset_minutes,
-                        "address": client.address,
-                    },
-                )
+            await self.notifier.queue(
+                work,
+                "password_reset",
+                to=(user.name, user.email),
+                subject="Reset your LiveInterview password",
+                context={
+                    "link": link,
+                    "valid_minutes": self.settings.reset_minutes,
+                    "address": client.address,
+                },
             )
 
     async def reset_link_user(self, token: str) -> StaffMember:
@@ -272,7 +271,7 @@ class AccountService:
                 address=client.address,
                 details={"sessions_ended": ended},
             )
-            work.after_commit(lambda: self._password_changed_email(user))
+            await self._password_changed_email(work, user)
         return SignedIn(user, session)
 
     async def _link_user(self, token: str, purpose: TokenPurpose) -> StaffMember:
@@ -294,8 +293,9 @@ class AccountService:
             raise Gone("This account has been deactivated.")
         return user
 
-    async def _password_changed_email(self, user: StaffMember) -> None:
-        await self.notifier.email(
+    async def _password_changed_email(self, work: Work, user: StaffMember) -> None:
+        await self.notifier.queue(
+            work,
             "password_changed",
             to=(user.name, user.email),
             subject="Your LiveInterview password was changed",

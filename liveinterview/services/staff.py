@@ -240,18 +240,17 @@ class StaffService:
             expires_at=now + timedelta(hours=self.settings.invite_hours),
         )
         link = self.links.accept_invite(token)
-        work.after_commit(
-            lambda: self.notifier.email(
-                "staff_invite",
-                to=(user.name, user.email),
-                subject=f"{actor.name} invited you to LiveInterview",
-                context={
-                    "inviter": actor.name,
-                    "link": link,
-                    "roles": sorted(r.value for r in user.roles),
-                    "valid_hours": self.settings.invite_hours,
-                },
-            )
+        await self.notifier.queue(
+            work,
+            "staff_invite",
+            to=(user.name, user.email),
+            subject=f"{actor.name} invited you to LiveInterview",
+            context={
+                "inviter": actor.name,
+                "link": link,
+                "roles": sorted(r.value for r in user.roles),
+                "valid_hours": self.settings.invite_hours,
+            },
         )
 
     async def invite_link_user(self, token: str) -> StaffMember:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 
 from liveinterview.storage.types import UTCDateTime
@@ -36,6 +41,7 @@ users = Table(
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("deactivated_at", UTCDateTime, nullable=True),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
 )
 
 user_roles = Table(
@@ -96,12 +102,238 @@ audit_events = Table(
     Index("ix_audit_events_at", "at"),
 )
 
+# --- outgoing email: written in the transaction, delivered after commit ------------------------
+
+mail_queue = Table(
+    "mail_queue",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    # A reminder or notification that must go out once carries a key; a second one is refused.
+    Column("dedupe_key", String(120), nullable=True, unique=True),
+    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Index("ix_mail_queue_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# --- interviewers' availability -----------------------------------------------------------
+
+interviewer_settings = Table(
+    "interviewer_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("buffer_before_minutes", Integer, nullable=False, default=0),
+    Column("buffer_after_minutes", Integer, nullable=False, default=0),
+    Column("max_per_day", Integer, nullable=True),
+    Column("max_per_week", Integer, nullable=True),
+    Column("min_notice_minutes", Integer, nullable=False, default=720),
+    Column("feed_token_hash", String(64), nullable=True, unique=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+weekly_hours = Table(
+    "weekly_hours",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", Integer, nullable=False),  # 0 = Monday
+    Column("start_minute", Integer, nullable=False),
+    Column("end_minute", Integer, nullable=False),  # 1440 = midnight at the end of the day
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    CheckConstraint("start_minute >= 0 AND end_minute <= 1440", name="minutes"),
+    CheckConstraint("start_minute < end_minute", name="order"),
+    Index("ix_weekly_hours_user_id", "user_id"),
+)
+
+availability_overrides = Table(
+    "availability_overrides",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("ranges", JSON, nullable=False),  # [[start_minute, end_minute], ...]; [] = day off
+)
+
+calendar_sources = Table(
+    "calendar_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # feed | upload
+    Column("label", String(200), nullable=False),
+    Column("url", Text, nullable=True),
+    Column("status", String(10), nullable=False),  # pending | ok | error
+    Column("error", Text, nullable=False, default=""),
+    Column("event_count", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("next_fetch_at", UTCDateTime, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Index("ix_calendar_sources_user_id", "user_id"),
+)
+
+busy_times = Table(
+    "busy_times",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("calendar_sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("end_at", UTCDateTime, nullable=False),
+    Index("ix_busy_times_source_id_start_at", "source_id", "start_at"),
+)
+
+# --- interview requests and bookings ------------------------------------------------------
+
+interview_requests = Table(
+    "interview_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(80), nullable=False, unique=True),  # the calendar UID, never changes
+    Column("recruiter_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("candidate_name", String(120), nullable=False),
+    Column("candidate_email", String(254), nullable=False),
+    Column("candidate_timezone", String(64), nullable=True),
+    Column("position", String(200), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("step_minutes", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("recorded", Boolean, nullable=False, default=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("start_at", UTCDateTime, nullable=True),
+    Column("end_at", UTCDateTime, nullable=True),
+    Column("sequence", Integer, nullable=False, default=0),
+    Column("reschedule_count", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_interview_requests_status_start_at", "status", "start_at"),
+    Index("ix_interview_requests_recruiter_id", "recruiter_id"),
+)
+
+panel_members = Table(
+    "panel_members",
+    metadata,
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("pool", Integer, primary_key=True),  # -1 = required; 0, 1, ... = pool index
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("interviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("end_at", UTCDateTime, nullable=False),
+    # The meeting widened by the interviewer's buffers; PostgreSQL excludes overlaps of these.
+    Column("busy_from", UTCDateTime, nullable=False),
+    Column("busy_until", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_bookings_interviewer_id_start_at", "interviewer_id", "start_at"),
+    Index("ix_bookings_request_id", "request_id"),
+)
+
+interview_links = Table(
+    "interview_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("purpose", String(10), nullable=False),  # book | manage | join
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),  # None: the candidate
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_interview_links_request_id", "request_id"),
+)
+
+request_events = Table(
+    "request_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("actor", String(120), nullable=False),  # shown in the history: a name or "candidate"
+    Column("kind", String(40), nullable=False),
+    Column("details", JSON, nullable=False, default=dict),
+    Index("ix_request_events_request_id", "request_id"),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("recipient", String(20), nullable=False),  # "candidate" or "user:<id>"
+    Column("offset_minutes", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | cancelled
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_reminders_status_due_at", "status", "due_at"),
+    UniqueConstraint(
+        "request_id", "recipient", "offset_minutes", "due_at", name="uq_reminders_once"
+    ),
+)
+
 __all__ = [
     "action_tokens",
     "audit_events",
+    "availability_overrides",
+    "bookings",
+    "busy_times",
+    "calendar_sources",
+    "interview_links",
+    "interview_requests",
+    "interviewer_settings",
+    "mail_queue",
     "metadata",
+    "panel_members",
+    "reminders",
+    "request_events",
     "signin_failures",
     "staff_sessions",
     "user_roles",
     "users",
+    "weekly_hours",
 ]
