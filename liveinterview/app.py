@@ -5,26 +5,46 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 from argon2 import PasswordHasher
 
 from liveinterview.clock import Clock, SystemClock
 from liveinterview.config import Settings
+from liveinterview.domain.interviews import ChangePolicy
 from liveinterview.mail.compose import MailComposer
 from liveinterview.mail.transport import Mailer, build_mailer
 from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
+from liveinterview.services.availability import AvailabilityService
+from liveinterview.services.booking import BookingService
 from liveinterview.services.health import HealthService
+from liveinterview.services.interview_links import LinkKeeper
+from liveinterview.services.interviews import InterviewService
+from liveinterview.services.invitations import Invitations
 from liveinterview.services.mail_delivery import MailDelivery
 from liveinterview.services.notify import Notifier
 from liveinterview.services.passwords import Passwords
+from liveinterview.services.reminders import ReminderService
+from liveinterview.services.scheduling import Scheduler
 from liveinterview.services.staff import StaffService
 from liveinterview.storage.db import Database
 from liveinterview.web.client import forwarded_middleware
 from liveinterview.web.csrf import csrf_middleware
 from liveinterview.web.errors import error_middleware
-from liveinterview.web.keys import ACCOUNTS, CLOCK, HEALTH, OPEN_SOCKETS, SETTINGS, STAFF
+from liveinterview.web.keys import (
+    ACCOUNTS,
+    AVAILABILITY,
+    BOOKING,
+    CLOCK,
+    HEALTH,
+    INTERVIEWS,
+    OPEN_SOCKETS,
+    REMINDERS,
+    SETTINGS,
+    STAFF,
+)
 from liveinterview.web.links import RouterLinks
 from liveinterview.web.middleware import request_log_middleware, security_headers_middleware
 from liveinterview.web.render import setup_templates
@@ -36,6 +56,8 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE_INTERVAL_SECONDS = 3600.0
 MAIL_RETRY_INTERVAL_SECONDS = 30.0
+CALENDAR_FEEDS_INTERVAL_SECONDS = 60.0
+REMINDER_INTERVAL_SECONDS = 30.0
 
 
 def create_app(
@@ -82,6 +104,7 @@ def create_app(
         notifier=notifier,
         links=links,
     )
+    app[AVAILABILITY] = AvailabilityService(db=db, clock=clock, settings=settings)
     app[STAFF] = StaffService(
         db=db,
         clock=clock,
@@ -91,6 +114,35 @@ def create_app(
         links=links,
     )
 
+    link_keeper = LinkKeeper(settings.secret_key)
+    invitations = Invitations(notifier=notifier, links=link_keeper, urls=links, clock=clock)
+    scheduler = Scheduler(
+        clock=clock,
+        links=link_keeper,
+        invitations=invitations,
+        reminder_offsets=tuple(timedelta(minutes=m) for m in settings.reminder_offsets_minutes),
+    )
+    app[INTERVIEWS] = InterviewService(
+        db=db,
+        clock=clock,
+        scheduler=scheduler,
+        invitations=invitations,
+        links=link_keeper,
+        base_url=settings.base_url,
+    )
+    app[BOOKING] = BookingService(
+        db=db,
+        clock=clock,
+        scheduler=scheduler,
+        links=link_keeper,
+        urls=links,
+        policy=ChangePolicy(
+            cutoff=timedelta(hours=settings.candidate_change_cutoff_hours),
+            max_reschedules=settings.candidate_max_reschedules,
+        ),
+    )
+    app[REMINDERS] = reminders = ReminderService(db=db, clock=clock, invitations=invitations)
+
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
         await db.close()
@@ -99,11 +151,23 @@ def create_app(
         await app[OPEN_SOCKETS].close_all()
 
     app.on_shutdown.append(close_sockets)
+
+    async def calendar_http_client(app: web.Application) -> AsyncIterator[None]:
+        async with app[AVAILABILITY].calendars.http_client():
+            yield
+
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(calendar_http_client)  # before the feed job: it uses the client
     if run_background_jobs:
         for job in (
             Periodic("maintenance", app[ACCOUNTS].purge_expired, MAINTENANCE_INTERVAL_SECONDS),
             Periodic("mail-delivery", delivery.deliver, MAIL_RETRY_INTERVAL_SECONDS),
+            Periodic(
+                "calendar-feeds",
+                app[AVAILABILITY].calendars.refresh_due_feeds,
+                CALENDAR_FEEDS_INTERVAL_SECONDS,
+            ),
+            Periodic("reminders", reminders.send_due, REMINDER_INTERVAL_SECONDS),
         ):
             app.cleanup_ctx.append(job.cleanup_ctx())
     return app

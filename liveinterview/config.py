@@ -59,6 +59,13 @@ class Settings:
     smtp_password: str = ""
     smtp_security: SmtpSecurity = SmtpSecurity.NONE
     smtp_timeout_seconds: float = 10.0
+    feed_refresh_minutes: int = 30
+    feed_timeout_seconds: float = 10.0
+    feed_max_bytes: int = 5_000_000
+    feed_allow_private_addresses: bool = False
+    candidate_change_cutoff_hours: int = 24
+    candidate_max_reschedules: int = 2
+    reminder_offsets_minutes: tuple[int, ...] = (1440, 15)
 
     @property
     def outbox_dir(self) -> Path:
@@ -136,6 +143,19 @@ def _one_of(*allowed: str) -> Callable[[str], str]:
         raise ValueError(f"expected one of {', '.join(allowed)}, got {raw!r}")
 
     return parse
+
+
+def _minutes_list(raw: str) -> tuple[int, ...]:
+    if raw.strip().lower() == "none":
+        return ()
+    values: list[int] = []
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 60 * 24 * 30:
+            raise ValueError(f"expected minutes from 1 to 43200 separated by commas, got {part!r}")
+        values.append(int(part))
+    return tuple(sorted(set(values), reverse=True))
 
 
 def _text(raw: str) -> str:
@@ -230,6 +250,40 @@ SPECS: tuple[_Spec, ...] = (
         "`none`, `starttls` (upgrade on connect, usually port 587) or `tls` (port 465).",
     ),
     _Spec("smtp_timeout_seconds", _float(0.5, 300), "SMTP connect/send timeout."),
+    _Spec(
+        "feed_refresh_minutes",
+        _int(5, 24 * 60),
+        "How often each interviewer's calendar feed is fetched again.",
+    ),
+    _Spec("feed_timeout_seconds", _float(1, 120), "Time limit for fetching one calendar feed."),
+    _Spec(
+        "feed_max_bytes",
+        _int(10_000, 100_000_000),
+        "Largest calendar feed or uploaded `.ics` file imported (uploads are also limited by "
+        "`MAX_BODY_BYTES`).",
+    ),
+    _Spec(
+        "feed_allow_private_addresses",
+        _bool,
+        "Let calendar feed addresses point at loopback, private and link-local networks. "
+        "Off by default against server-side request forgery (SSRF): interviewers type feed "
+        "addresses, and the server would fetch them from inside your network.",
+    ),
+    _Spec(
+        "candidate_change_cutoff_hours",
+        _int(0, 24 * 14),
+        "Candidates may reschedule or cancel until this many hours before the start.",
+    ),
+    _Spec(
+        "candidate_max_reschedules",
+        _int(0, 20),
+        "How many times a candidate may reschedule one interview themselves.",
+    ),
+    _Spec(
+        "reminder_offsets_minutes",
+        _minutes_list,
+        "Reminders before each interview, in minutes, comma-separated (`none`: no reminders).",
+    ),
 )
 
 

@@ -114,6 +114,7 @@ class StaffMember:
     is_active: bool
     has_password: bool
     created_at: datetime
+    timezone: str = "UTC"
 
     def can(self, permission: Permission) -> bool:
         return self.is_active and permission in permissions(self.roles)

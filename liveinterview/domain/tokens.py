@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
@@ -46,3 +48,17 @@ def check_usable(
         raise Gone("This link has already been used.")
     if expires_at is None or expires_at <= now:
         raise Gone("This link has expired. Ask for a new one.")
+
+
+def derive_link_token(secret: str, salt: str, scope: str) -> str:
+    """The token of a candidate/interviewer link, re-derivable from the secret and its salt.
+
+    `scope` names what the link opens (purpose, interview, participant), so one salt can
+    never be replayed for another interview or purpose.
+    """
+    digest = hmac.new(secret.encode(), f"{salt}|{scope}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_salt() -> str:
+    return secrets.token_urlsafe(16)

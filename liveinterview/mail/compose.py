@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,10 @@ from typing import Any
 import jinja2
 
 from liveinterview.paths import TEMPLATES_DIR
+
+# CPython folds a long header that needs encoded words so that unfolding leaves a doubled
+# space ("2026,  18:00"); headers up to RFC 5322's hard limit stay on one line instead.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class MailComposer:
         values = {**context, "subject": subject, "recipient_name": to[0]}
         text = self._env.get_template(f"email/{template}.txt").render(values)
         html = self._env.get_template(f"email/{template}.html").render(values)
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["Subject"] = subject
         message["From"] = self.sender
         message["To"] = Address(display_name=to[0], addr_spec=to[1])

@@ -6,12 +6,14 @@ import logging
 import os
 import tempfile
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from liveinterview.config import MailBackend, Settings, SmtpSecurity
+from liveinterview.mail.compose import MAIL_POLICY
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,16 @@ class SmtpMailer:
 
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
+        # Sent as bytes serialized with our own policy: aiosmtplib would re-fold the headers
+        # with the stdlib SMTP policy and reintroduce its doubled-space folding bug.
+        raw = message.as_bytes(policy=MAIL_POLICY.clone(linesep="\r\n"))
+        sender = parseaddr(str(message["From"]))[1]
+        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
         try:
             await aiosmtplib.send(
-                message,
+                raw,
+                sender=sender,
+                recipients=recipients,
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_username or None,

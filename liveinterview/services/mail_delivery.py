@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from liveinterview.clock import Clock
+from liveinterview.mail.compose import MAIL_POLICY
 from liveinterview.mail.transport import Mailer, MailError
 from liveinterview.storage import mail_queue
 from liveinterview.storage.db import Database
@@ -84,6 +85,6 @@ class MailDelivery:
 
 
 def _parse(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=MAIL_POLICY)
     assert isinstance(message, EmailMessage)
     return message

@@ -54,6 +54,7 @@ def _member(row: Row[Any], roles: set[Role]) -> StaffMember:
         is_active=row.is_active,
         has_password=row.password_hash is not None,
         created_at=row.created_at,
+        timezone=row.timezone,
     )
 
 

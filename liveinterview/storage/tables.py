@@ -263,6 +263,9 @@ interview_links = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
+    # The token is HMAC(secret key, salt + what it opens), so emails sent later (reminders,
+    # updates) can carry the same link again while the database alone never reveals it.
+    Column("salt", String(40), nullable=False),
     Column(
         "request_id",
         Integer,

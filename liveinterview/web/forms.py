@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -52,3 +53,21 @@ def safe_next(value: str, default: str) -> str:
     if value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
+
+
+def record_id(request: web.Request, name: str = "request_id") -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("There is no such interview.")
+    return int(raw)
+
+
+def parse_start(raw: str) -> datetime:
+    """A slot start as sent by the slot picker: an ISO 8601 instant with its offset."""
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput("Choose one of the times shown.", {"start": "Choose a time."}) from None
+    if value.tzinfo is None:
+        raise InvalidInput("Choose one of the times shown.", {"start": "Choose a time."})
+    return value.astimezone(UTC)

@@ -8,7 +8,11 @@ from liveinterview.clock import Clock
 from liveinterview.config import Settings
 from liveinterview.domain.accounts import StaffMember
 from liveinterview.services.accounts import AccountService
+from liveinterview.services.availability import AvailabilityService
+from liveinterview.services.booking import BookingService
 from liveinterview.services.health import HealthService
+from liveinterview.services.interviews import InterviewService
+from liveinterview.services.reminders import ReminderService
 from liveinterview.services.staff import StaffService
 from liveinterview.web.sockets import OpenSockets
 
@@ -17,7 +21,11 @@ CLOCK = web.AppKey("clock", Clock)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 STAFF = web.AppKey("staff", StaffService)
 HEALTH = web.AppKey("health", HealthService)
+AVAILABILITY = web.AppKey("availability", AvailabilityService)
 OPEN_SOCKETS = web.AppKey("open_sockets", OpenSockets)
+INTERVIEWS = web.AppKey("interviews", InterviewService)
+BOOKING = web.AppKey("booking", BookingService)
+REMINDERS = web.AppKey("reminders", ReminderService)
 
 USER = web.RequestKey[StaffMember | None]("user")
 CSRF_NONCE = web.RequestKey("csrf_nonce", str)

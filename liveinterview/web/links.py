@@ -6,7 +6,7 @@ from aiohttp import web
 
 
 class RouterLinks:
-    """Implements services.links.Links with the app's router and public base URL."""
+    """Implements services.links.Links and InterviewUrls with the router and base URL."""
 
     def __init__(self, router: web.UrlDispatcher, base_url: str) -> None:
         self.router = router
@@ -26,3 +26,15 @@ class RouterLinks:
 
     def reset_password(self, token: str) -> str:
         return self._url("reset_password", token=token)
+
+    def book(self, token: str) -> str:
+        return self._url("book", token=token)
+
+    def manage(self, token: str) -> str:
+        return self._url("manage", token=token)
+
+    def join(self, token: str) -> str:
+        return self._url("join", token=token)
+
+    def interview(self, request_id: int) -> str:
+        return self._url("interview", request_id=str(request_id))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 from liveinterview.domain.accounts import Permission
+from liveinterview.domain.interviews import common_timezones
+from liveinterview.domain.timetext import day_range, when
 from liveinterview.logs import request_id
 from liveinterview.paths import TEMPLATES_DIR
 from liveinterview.web.csrf import csrf_token
@@ -28,6 +32,11 @@ NOTICES = {
         "It is valid for a limited time."
     ),
     "welcome": "Welcome! Your account is ready.",
+    "request_sent": "Interview request created; the booking link is on its way to the candidate.",
+    "rescheduled": "The interview has been moved; everyone has an updated invitation.",
+    "cancelled": "The interview is cancelled; everyone has been told.",
+    "link_resent": "A new booking link is on its way; the old one no longer works.",
+    "booked": "Your interview is booked. A confirmation with a calendar invitation is on its way.",
 }
 
 
@@ -57,7 +66,24 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         return str(app.router["static"].url_for(filename=path))
 
     env.globals["static"] = static
+    env.globals["timezones"] = common_timezones
+    env.filters["localtime"] = _localtime
+    env.filters["localdate"] = _localdate
+    env.filters["when"] = when
+    env.filters["daterange"] = day_range
+    env.filters["isotime"] = lambda text, tz: _localtime(datetime.fromisoformat(text), tz)
     return env
+
+
+def _localtime(moment: datetime, tz: str) -> str:
+    """'Tue 3 Mar 2026, 14:00' in `tz`."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def _localdate(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local:%a} {local.day} {local:%b %Y}"
 
 
 def render(

@@ -6,7 +6,15 @@ from aiohttp import web
 
 from liveinterview.domain.accounts import Permission
 from liveinterview.paths import STATIC_DIR
-from liveinterview.web.handlers import health, home, signin, staff
+from liveinterview.web.handlers import (
+    availability,
+    candidate,
+    health,
+    home,
+    interviews,
+    signin,
+    staff,
+)
 from liveinterview.web.session import staff_only
 
 TOKEN = "{token:[A-Za-z0-9_-]+}"  # noqa: S105 - a URL pattern, not a secret
@@ -42,3 +50,40 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{member}/reactivate", admin(staff.reactivate), name="staff_reactivate")
     r.add_post(f"{member}/resend", admin(staff.resend_invite), name="staff_resend")
     r.add_post(f"{member}/roles", admin(staff.set_roles), name="staff_roles")
+
+    own = staff_only(Permission.CONDUCT_INTERVIEWS)
+    r.add_get("/availability", own(availability.availability_page), name="availability")
+    r.add_post("/availability", own(availability.save_availability))
+    overrides = "/availability/overrides"
+    r.add_post(overrides, own(availability.add_override), name="availability_overrides")
+    r.add_post(
+        overrides + "/{day:[0-9]{4}-[0-9]{2}-[0-9]{2}}/delete",
+        own(availability.delete_override),
+        name="availability_override_delete",
+    )
+    calendars = "/availability/calendars"
+    r.add_get(calendars, own(availability.calendars_page), name="calendars")
+    r.add_post(f"{calendars}/feed", own(availability.add_feed), name="calendar_feed")
+    r.add_post(f"{calendars}/upload", own(availability.upload), name="calendar_upload")
+    source = calendars + "/{source_id:[0-9]+}"
+    r.add_post(f"{source}/refresh", own(availability.refresh), name="calendar_refresh")
+    r.add_post(f"{source}/delete", own(availability.remove), name="calendar_delete")
+
+    recruiter = staff_only(Permission.MANAGE_INTERVIEWS)
+    r.add_get("/interviews", recruiter(interviews.listing), name="interviews")
+    r.add_get("/interviews/new", recruiter(interviews.new_page), name="interview_new")
+    r.add_post("/interviews/new", recruiter(interviews.create))
+    one = "/interviews/{request_id:[0-9]+}"
+    r.add_get(one, staff_only()(interviews.detail), name="interview")
+    r.add_post(f"{one}/reschedule", recruiter(interviews.reschedule), name="interview_reschedule")
+    r.add_post(f"{one}/cancel", recruiter(interviews.cancel), name="interview_cancel")
+    r.add_post(f"{one}/resend", recruiter(interviews.resend), name="interview_resend")
+
+    # Candidates have no account: the token in the link is the capability.
+    r.add_get(f"/book/{TOKEN}", candidate.book_page, name="book")
+    r.add_post(f"/book/{TOKEN}", candidate.book)
+    r.add_get(f"/manage/{TOKEN}", candidate.manage_page, name="manage")
+    r.add_post(f"/manage/{TOKEN}/reschedule", candidate.reschedule, name="manage_reschedule")
+    r.add_post(f"/manage/{TOKEN}/cancel", candidate.cancel, name="manage_cancel")
+    r.add_get(f"/manage/{TOKEN}/invite.ics", candidate.calendar_file, name="manage_ics")
+    r.add_get(f"/join/{TOKEN}", candidate.join, name="join")

@@ -210,6 +210,7 @@ def upgrade() -> None:
         "interview_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("salt", sa.String(length=40), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sa.String(length=10), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
