@@ -19,6 +19,7 @@ from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.availability import AvailabilityService
 from liveinterview.services.booking import BookingService
+from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interview_links import LinkKeeper
 from liveinterview.services.interviews import InterviewService
@@ -38,6 +39,7 @@ from liveinterview.web.keys import (
     AVAILABILITY,
     BOOKING,
     CLOCK,
+    FEEDS,
     HEALTH,
     INTERVIEWS,
     OPEN_SOCKETS,
@@ -140,6 +142,9 @@ def create_app(
             cutoff=timedelta(hours=settings.candidate_change_cutoff_hours),
             max_reschedules=settings.candidate_max_reschedules,
         ),
+    )
+    app[FEEDS] = FeedService(
+        db=db, clock=clock, secret_key=settings.secret_key, links=link_keeper, urls=links
     )
     app[REMINDERS] = reminders = ReminderService(db=db, clock=clock, invitations=invitations)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from liveinterview.clock import Clock
@@ -252,6 +252,17 @@ class InterviewService:
             )
         items = [Listed(r, effective_status(r.status, r.end_at, now)) for r in records]
         return Listing(items, total, counts, page, max(1, -(-total // PAGE_SIZE)))
+
+    async def upcoming_for(self, actor: StaffMember) -> list[InterviewRecord]:
+        """The interviews this person sits on from now on (for their dashboard)."""
+        if not actor.can(Permission.CONDUCT_INTERVIEWS):
+            return []
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            records = await store.interviews_of(
+                conn, actor.id, since=now - timedelta(hours=12), include_cancelled=False
+            )
+        return [r for r in records if r.end_at is not None and r.end_at > now]
 
     async def detail(self, actor: StaffMember, request_id: int) -> Detail:
         async with unit_of_work(self.db) as work:

@@ -358,3 +358,37 @@ async def broken_sources(conn: AsyncConnection, user_ids: Sequence[int]) -> dict
     for user_id, label, error in rows:
         problems.setdefault(user_id, f"calendar {label!r} is not readable: {error or 'pending'}")
     return problems
+
+
+# --- the interviewer's own feed -------------------------------------------------------------
+
+
+async def feed_salt(conn: AsyncConnection, user_id: int) -> str | None:
+    result = await conn.execute(
+        select(interviewer_settings.c.feed_salt).where(interviewer_settings.c.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_feed(
+    conn: AsyncConnection, user_id: int, *, token_hash: str | None, salt: str | None, now: datetime
+) -> None:
+    """Store (or with None, remove) the hash and salt of an interviewer's feed token."""
+    values = {"feed_token_hash": token_hash, "feed_salt": salt, "updated_at": now}
+    result = await conn.execute(
+        update(interviewer_settings)
+        .where(interviewer_settings.c.user_id == user_id)
+        .values(**values)
+    )
+    if not result.rowcount:
+        await conn.execute(insert(interviewer_settings).values(user_id=user_id, **values))
+
+
+async def feed_owner(conn: AsyncConnection, token_hash: str) -> int | None:
+    """The active interviewer whose feed token has this hash."""
+    result = await conn.execute(
+        select(interviewer_settings.c.user_id)
+        .select_from(interviewer_settings.join(users, users.c.id == interviewer_settings.c.user_id))
+        .where(interviewer_settings.c.feed_token_hash == token_hash, users.c.is_active.is_(True))
+    )
+    return result.scalar_one_or_none()

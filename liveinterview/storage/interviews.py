@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from liveinterview.domain.interviews import Panel, RequestStatus
 from liveinterview.storage.tables import (
@@ -313,13 +314,24 @@ async def mark_cancelled(
 async def interviews_of(
     conn: AsyncConnection, user_id: int, *, since: datetime, include_cancelled: bool
 ) -> list[InterviewRecord]:
-    """Interviews an interviewer is booked for (or was, if cancelled) starting after `since`."""
-    booked = select(bookings.c.request_id).where(bookings.c.interviewer_id == user_id)
-    if not include_cancelled:
-        booked = booked.where(bookings.c.active.is_(True))
+    """Interviews an interviewer is booked for starting after `since`, and optionally those
+    they were booked for when the whole interview was cancelled."""
+    active = select(bookings.c.request_id).where(
+        bookings.c.interviewer_id == user_id, bookings.c.active.is_(True)
+    )
+    condition: ColumnElement[bool] = interview_requests.c.id.in_(active)
+    if include_cancelled:
+        ever = select(bookings.c.request_id).where(bookings.c.interviewer_id == user_id)
+        condition = or_(
+            condition,
+            and_(
+                interview_requests.c.id.in_(ever),
+                interview_requests.c.status == RequestStatus.CANCELLED.value,
+            ),
+        )
     statement = (
         _select_requests()
-        .where(interview_requests.c.id.in_(booked), interview_requests.c.start_at >= since)
+        .where(condition, interview_requests.c.start_at >= since)
         .order_by(interview_requests.c.start_at)
     )
     return [_record(r) for r in await conn.execute(statement)]

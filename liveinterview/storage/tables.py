@@ -134,7 +134,9 @@ interviewer_settings = Table(
     Column("max_per_day", Integer, nullable=True),
     Column("max_per_week", Integer, nullable=True),
     Column("min_notice_minutes", Integer, nullable=False, default=720),
+    # The interviewer's own subscribable feed: token = HMAC(secret, salt), like interview links.
     Column("feed_token_hash", String(64), nullable=True, unique=True),
+    Column("feed_salt", String(40), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

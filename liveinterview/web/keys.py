@@ -10,6 +10,7 @@ from liveinterview.domain.accounts import StaffMember
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.availability import AvailabilityService
 from liveinterview.services.booking import BookingService
+from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interviews import InterviewService
 from liveinterview.services.reminders import ReminderService
@@ -26,6 +27,7 @@ OPEN_SOCKETS = web.AppKey("open_sockets", OpenSockets)
 INTERVIEWS = web.AppKey("interviews", InterviewService)
 BOOKING = web.AppKey("booking", BookingService)
 REMINDERS = web.AppKey("reminders", ReminderService)
+FEEDS = web.AppKey("feeds", FeedService)
 
 USER = web.RequestKey[StaffMember | None]("user")
 CSRF_NONCE = web.RequestKey("csrf_nonce", str)

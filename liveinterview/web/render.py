@@ -36,6 +36,8 @@ NOTICES = {
     "rescheduled": "The interview has been moved; everyone has an updated invitation.",
     "cancelled": "The interview is cancelled; everyone has been told.",
     "link_resent": "A new booking link is on its way; the old one no longer works.",
+    "feed_created": "Your feed address is ready. The previous address, if any, no longer works.",
+    "feed_revoked": "Your feed is turned off; its address no longer works.",
     "booked": "Your interview is booked. A confirmation with a calendar invitation is on its way.",
 }
 

@@ -9,6 +9,7 @@ from liveinterview.paths import STATIC_DIR
 from liveinterview.web.handlers import (
     availability,
     candidate,
+    feeds,
     health,
     home,
     interviews,
@@ -87,3 +88,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"/manage/{TOKEN}/cancel", candidate.cancel, name="manage_cancel")
     r.add_get(f"/manage/{TOKEN}/invite.ics", candidate.calendar_file, name="manage_ics")
     r.add_get(f"/join/{TOKEN}", candidate.join, name="join")
+
+    interviewer = staff_only(Permission.CONDUCT_INTERVIEWS)
+    r.add_get("/availability/feed", interviewer(feeds.feed_page), name="own_feed")
+    r.add_post("/availability/feed", interviewer(feeds.create))
+    r.add_post("/availability/feed/revoke", interviewer(feeds.revoke), name="own_feed_revoke")
+    r.add_get(f"/feeds/{TOKEN}.ics", feeds.feed, name="feed")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from liveinterview.web.keys import USER
+from liveinterview.web.keys import INTERVIEWS, USER
 from liveinterview.web.render import redirect, render
+from liveinterview.web.session import current_user
 
 
 async def index(request: web.Request) -> web.StreamResponse:
@@ -13,4 +14,5 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    return render(request, "dashboard.html")
+    upcoming = await request.app[INTERVIEWS].upcoming_for(current_user(request))
+    return render(request, "dashboard.html", {"upcoming": upcoming})

@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.Column("max_per_week", sa.Integer(), nullable=True),
         sa.Column("min_notice_minutes", sa.Integer(), nullable=False),
         sa.Column("feed_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("feed_salt", sa.String(length=40), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
