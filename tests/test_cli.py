@@ -131,6 +131,10 @@ def test_create_user_then_demo(env: dict[str, str]) -> None:
     demo = run(["demo", "--password", "demo password 123"], env)
     assert demo.returncode == 0, demo.stderr
     assert "created  recruiter@demo.liveinterview.test" in demo.stdout
+    assert "Interview request created for candidate@demo.liveinterview.test." in demo.stdout
+    assert re.search(
+        r"booking link \(from the outbox\): http://127\.0\.0\.1:\d+/book/", demo.stdout
+    )
 
 
 @pytest.fixture

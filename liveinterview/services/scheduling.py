@@ -226,35 +226,23 @@ class Scheduler:
         self, work: Work, record: InterviewRecord, slot: Slot, now: datetime
     ) -> None:
         """Manage and join links for everyone booked; existing ones are kept and extended."""
-        manage_until = slot.start
-        join_until = slot.end + JOIN_GRACE
-        existing_manage = await self.links.tokens(work.conn, record.id, Purpose.MANAGE)
-        if None not in existing_manage:
-            await self.links.issue(
-                work.conn,
-                request_id=record.id,
-                purpose=Purpose.MANAGE,
-                user_id=None,
-                now=now,
-                expires_at=manage_until,
-            )
-        existing_join = await self.links.tokens(work.conn, record.id, Purpose.JOIN)
-        for user_id in (None, *slot.interviewers):
-            if user_id not in existing_join:
-                await self.links.issue(
-                    work.conn,
-                    request_id=record.id,
-                    purpose=Purpose.JOIN,
-                    user_id=user_id,
-                    now=now,
-                    expires_at=join_until,
-                )
-        await link_store.extend_links(
-            work.conn, record.id, Purpose.MANAGE.value, expires_at=manage_until
+        wanted = (
+            (Purpose.MANAGE, (None,), slot.start),
+            (Purpose.JOIN, (None, *slot.interviewers), slot.end + JOIN_GRACE),
         )
-        await link_store.extend_links(
-            work.conn, record.id, Purpose.JOIN.value, expires_at=join_until
-        )
+        for purpose, holders, until in wanted:
+            existing = await self.links.tokens(work.conn, record.id, purpose)
+            for user_id in holders:
+                if user_id not in existing:
+                    await self.links.issue(
+                        work.conn,
+                        request_id=record.id,
+                        purpose=purpose,
+                        user_id=user_id,
+                        now=now,
+                        expires_at=until,
+                    )
+            await link_store.extend_links(work.conn, record.id, purpose.value, expires_at=until)
 
     async def _plan_reminders(self, work: Work, record: InterviewRecord, slot: Slot) -> None:
         due = reminder_times(slot.start, self.reminder_offsets, self.clock.now())

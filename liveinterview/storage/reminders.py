@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from liveinterview.storage.tables import reminders
@@ -17,29 +17,41 @@ async def replace_reminders(
     request_id: int,
     due: Sequence[tuple[str, int, datetime]],
 ) -> None:
-    """Cancel pending reminders of the request and plan (recipient, offset, due_at) anew."""
+    """Drop pending reminders of the request and plan (recipient, offset, due_at) anew.
+
+    A reminder already sent for the same moment (the interview moved away and back) is not
+    planned again: it went out once.
+    """
     await cancel_reminders(conn, request_id)
-    if due:
-        await conn.execute(
-            insert(reminders),
-            [
-                {
-                    "request_id": request_id,
-                    "recipient": recipient,
-                    "offset_minutes": offset,
-                    "due_at": due_at,
-                    "status": "pending",
-                }
-                for recipient, offset, due_at in due
-            ],
+    sent = {
+        (r.recipient, r.offset_minutes, r.due_at)
+        for r in await conn.execute(
+            select(reminders.c.recipient, reminders.c.offset_minutes, reminders.c.due_at).where(
+                reminders.c.request_id == request_id
+            )
         )
+    }
+    rows = [
+        {
+            "request_id": request_id,
+            "recipient": recipient,
+            "offset_minutes": offset,
+            "due_at": due_at,
+            "status": "pending",
+        }
+        for recipient, offset, due_at in due
+        if (recipient, offset, due_at) not in sent
+    ]
+    if rows:
+        await conn.execute(insert(reminders), rows)
 
 
 async def cancel_reminders(conn: AsyncConnection, request_id: int) -> None:
+    """Forget reminders that have not gone out; sent ones stay as the record of what went."""
     await conn.execute(
-        update(reminders)
-        .where(reminders.c.request_id == request_id, reminders.c.status == "pending")
-        .values(status="cancelled")
+        delete(reminders).where(
+            reminders.c.request_id == request_id, reminders.c.status == "pending"
+        )
     )
 
 

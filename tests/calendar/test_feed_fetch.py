@@ -235,6 +235,8 @@ async def test_a_closed_port_is_reported_as_unreachable(session: aiohttp.ClientS
     )
 
 
+# Private and local addresses below are inputs to the address guard, which refuses them before
+# any connection is made (the tests check that only the loopback test server was requested).
 GUARDED = [
     pytest.param("http://127.0.0.1:8080/cal.ics", "127.0.0.1", id="loopback"),
     pytest.param("https://10.1.2.3/cal.ics", "10.1.2.3", id="private-10"),

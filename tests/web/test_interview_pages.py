@@ -245,3 +245,30 @@ async def test_candidates_cannot_change_within_the_cutoff(
     assert not any(
         str(m.message["Subject"]).startswith("Interview cancelled") for m in mailbox.messages
     )
+
+
+async def test_a_recruiter_moves_and_cancels_from_the_request_page(
+    client: Client, db: Database, mailbox: Mailbox, clock: ManualClock
+) -> None:
+    await signed_in_as(client, "rita@example.com", "recruiter")
+    ivan = await interviewer(client, db, "ivan@example.com")
+    request_id = await create_request(client, panel={ivan.id: "required"})
+    await book(client, mailbox, "zoe@example.com")
+    clock.set(datetime(2026, 3, 3, 8, 30, tzinfo=UTC))  # inside the candidate's cutoff
+    await sign_in(client, "rita@example.com")
+    page = f"/interviews/{request_id}"
+    options = slot_values(await (await client.get(page)).text())
+    assert SLOT not in options  # its own time is not offered again
+    moved = await submit(client, f"{page}/reschedule", {"start": options[0]}, token_from=page)
+    assert moved.status == 303
+    assert moved.headers["Location"] == f"{page}?notice=rescheduled"
+    subjects = [str(m.message["Subject"]) for m in mailbox.to("zoe@example.com")]
+    assert subjects[-1].startswith("Interview moved: Backend Engineer")
+    back = await submit(client, f"{page}/reschedule", {"start": SLOT}, token_from=page)
+    assert back.status == 303  # the old time is free again: the recruiter may go back
+    cancelled = await submit(client, f"{page}/cancel", {"reason": "Role filled"}, token_from=page)
+    assert cancelled.status == 303
+    assert "Role filled" in mailbox.to("ivan@example.com")[-1].text
+    again = await submit(client, f"{page}/cancel", {"reason": ""}, token_from=page)
+    assert again.status == 409
+    assert "already cancelled" in page_text(await again.text())
