@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -13,6 +14,7 @@ from argon2 import PasswordHasher
 from liveinterview.clock import Clock, SystemClock
 from liveinterview.config import Settings
 from liveinterview.domain.interviews import ChangePolicy
+from liveinterview.domain.rooms import RoomPolicy
 from liveinterview.mail.compose import MailComposer
 from liveinterview.mail.transport import Mailer, build_mailer
 from liveinterview.periodic import Periodic
@@ -28,12 +30,14 @@ from liveinterview.services.mail_delivery import MailDelivery
 from liveinterview.services.notify import Notifier
 from liveinterview.services.passwords import Passwords
 from liveinterview.services.reminders import ReminderService
+from liveinterview.services.rooms import IceConfig, RoomService
 from liveinterview.services.scheduling import Scheduler
 from liveinterview.services.staff import StaffService
 from liveinterview.storage.db import Database
 from liveinterview.web.client import forwarded_middleware
 from liveinterview.web.csrf import csrf_middleware
 from liveinterview.web.errors import error_middleware
+from liveinterview.web.forms import token_param
 from liveinterview.web.keys import (
     ACCOUNTS,
     AVAILABILITY,
@@ -41,9 +45,12 @@ from liveinterview.web.keys import (
     CLOCK,
     FEEDS,
     HEALTH,
+    HUB,
     INTERVIEWS,
     OPEN_SOCKETS,
     REMINDERS,
+    ROOM_SOCKET,
+    ROOMS,
     SETTINGS,
     STAFF,
 )
@@ -53,6 +60,9 @@ from liveinterview.web.render import setup_templates
 from liveinterview.web.routes import setup_routes
 from liveinterview.web.session import session_middleware
 from liveinterview.web.sockets import OpenSockets
+from signaling.hub import Hub
+from signaling.ports import MediaEngine
+from signaling.ws import websocket_handler
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,7 @@ def create_app(
     password_hasher: PasswordHasher | None = None,
     db_schema: str | None = None,
     run_background_jobs: bool = True,
+    media_engine: MediaEngine | None = None,
 ) -> web.Application:
     """Build the application; nothing connects until it starts."""
     if not settings.secret_key:
@@ -131,6 +142,7 @@ def create_app(
         invitations=invitations,
         links=link_keeper,
         base_url=settings.base_url,
+        default_auto_admit=settings.room_auto_admit,
     )
     app[BOOKING] = BookingService(
         db=db,
@@ -148,11 +160,40 @@ def create_app(
     )
     app[REMINDERS] = reminders = ReminderService(db=db, clock=clock, invitations=invitations)
 
+    rooms = RoomService(
+        db=db,
+        clock=clock,
+        links=link_keeper,
+        policy=RoomPolicy(
+            opens_before=timedelta(minutes=settings.room_opens_minutes_before),
+            closes_after=timedelta(minutes=settings.room_closes_minutes_after),
+        ),
+        ice=IceConfig(
+            stun_urls=settings.stun_urls,
+            turn_urls=settings.turn_urls,
+            turn_secret=settings.turn_secret,
+            turn_ttl=timedelta(hours=settings.turn_ttl_hours),
+        ),
+    )
+    app[ROOMS] = rooms
+    hub = Hub(media_engine or build_media_engine(settings), on_room_event=rooms.record_event)
+    app[HUB] = hub
+    own_origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.base_url))
+    app[ROOM_SOCKET] = websocket_handler(
+        hub=hub,
+        gate=rooms,
+        allowed_origins=lambda: {own_origin},
+        token_of=token_param,
+        register=app[OPEN_SOCKETS].add,
+        unregister=app[OPEN_SOCKETS].discard,
+    )
+
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
         await db.close()
 
     async def close_sockets(app: web.Application) -> None:
+        await app[HUB].close()  # room sockets: GOING_AWAY, and every peer connection closed
         await app[OPEN_SOCKETS].close_all()
 
     app.on_shutdown.append(close_sockets)
@@ -187,3 +228,10 @@ async def started(app: web.Application) -> AsyncIterator[web.Application]:
         yield app
     finally:
         await runner.cleanup()
+
+
+def build_media_engine(settings: Settings) -> MediaEngine:
+    """The aiortc SFU, configured from settings (imported here: only media/ imports aiortc)."""
+    from liveinterview.media.engine import build_engine
+
+    return build_engine(settings)

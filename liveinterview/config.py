@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -66,6 +67,15 @@ class Settings:
     candidate_change_cutoff_hours: int = 24
     candidate_max_reschedules: int = 2
     reminder_offsets_minutes: tuple[int, ...] = (1440, 15)
+    room_opens_minutes_before: int = 10
+    room_closes_minutes_after: int = 60
+    room_auto_admit: bool = False
+    media_host_addresses: tuple[str, ...] = ()
+    media_announced_address: str = ""
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl_hours: int = 12
 
     @property
     def outbox_dir(self) -> Path:
@@ -156,6 +166,37 @@ def _minutes_list(raw: str) -> tuple[int, ...]:
             raise ValueError(f"expected minutes from 1 to 43200 separated by commas, got {part!r}")
         values.append(int(part))
     return tuple(sorted(set(values), reverse=True))
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    values = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            values.append(str(ipaddress.ip_address(part)))
+        except ValueError:
+            raise ValueError(f"expected IP addresses separated by commas, got {part!r}") from None
+    return tuple(values)
+
+
+def _address(raw: str) -> str:
+    values = _addresses(raw)
+    if len(values) != 1:
+        raise ValueError(f"expected one IP address, got {raw!r}")
+    return values[0]
+
+
+def _ice_urls(*schemes: str) -> Callable[[str], tuple[str, ...]]:
+    def parse(raw: str) -> tuple[str, ...]:
+        urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+        for url in urls:
+            if not url.startswith(tuple(f"{s}:" for s in schemes)) or " " in url:
+                allowed = " or ".join(f"{s}:host:port" for s in schemes)
+                raise ValueError(f"expected URLs like {allowed}, got {url!r}")
+        return urls
+
+    return parse
 
 
 def _text(raw: str) -> str:
@@ -284,6 +325,15 @@ SPECS: tuple[_Spec, ...] = (
         _minutes_list,
         "Reminders before each interview, in minutes, comma-separated (`none`: no reminders).",
     ),
+    _Spec("room_opens_minutes_before", _int(0, 24 * 60), "The room opens this long before."),
+    _Spec("room_closes_minutes_after", _int(0, 24 * 60), "The room closes this long after."),
+    _Spec("room_auto_admit", _bool, "New interviews admit the candidate without a click."),
+    _Spec("media_host_addresses", _addresses, "Local addresses for media (ICE)."),
+    _Spec("media_announced_address", _address, "Public address announced for media."),
+    _Spec("stun_urls", _ice_urls("stun"), "STUN servers handed to browsers."),
+    _Spec("turn_urls", _ice_urls("turn", "turns"), "TURN servers handed to browsers."),
+    _Spec("turn_secret", _text, "coturn's static-auth-secret (use-auth-secret)."),
+    _Spec("turn_ttl_hours", _int(1, 72), "How long handed-out TURN credentials stay valid."),
 )
 
 
@@ -310,6 +360,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise SettingsError(f"{name}: {exc}") from None
     settings = Settings(**values)
+    if settings.turn_urls and not settings.turn_secret:
+        raise SettingsError(
+            f"{env_name('turn_secret')}: required when {env_name('turn_urls')} is set "
+            "(browsers get credentials computed from it)"
+        )
     return _with_derived_defaults(settings)
 
 

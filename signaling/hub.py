@@ -69,8 +69,8 @@ class _MediaEvents:
         self.hub = hub
         self.session = session
 
-    async def offer(self, sdp: str) -> None:
-        await self.hub._send(self.session, wire.encode("offer", sdp=sdp, tracks=[]))
+    async def offer(self, sdp: str, tracks: list[dict[str, str]]) -> None:
+        await self.hub._send(self.session, wire.encode("offer", sdp=sdp, tracks=tracks))
 
     async def connection_state(self, state: str) -> None:
         log.info(
@@ -223,6 +223,8 @@ class Hub:
                     await self._connect_media(admitted)
             case wire.End():
                 events = room.end(session.member_id)
+                # Recorded before anyone is told, so a page reloaded at once already says so.
+                await self._notify("ended", session, {})
                 await self._dispatch(place, events)
                 await self.media.close_room(session.room_id)
                 for other in list(place.sessions.values()):
@@ -230,7 +232,6 @@ class Hub:
                     with contextlib.suppress(Exception):
                         await other.connection.close(1000, "The interview has ended")
                 place.sessions.clear()
-                await self._notify("ended", session, {})
             case wire.Leave():
                 await self.leave(session)
                 with contextlib.suppress(Exception):
@@ -281,9 +282,15 @@ class Hub:
             elif event.kind == "admitted" and member is not None:
                 target = place.sessions.get(member.id)
                 if target is not None:
+                    others = [m.public() for m in place.room.in_room() if m.id != member.id]
                     await self._send(
                         target,
-                        wire.encode("admitted", participant=member.public(), chat=list(place.chat)),
+                        wire.encode(
+                            "admitted",
+                            participant=member.public(),
+                            participants=others,
+                            chat=list(place.chat),
+                        ),
                     )
             elif event.kind == "lobby":
                 waiting = [m.public() for m in place.room.waiting()]

@@ -16,8 +16,12 @@ class MediaError(Exception):
 class MediaEvents(Protocol):
     """Callbacks from the media engine to one participant's signaling connection."""
 
-    async def offer(self, sdp: str) -> None:
-        """Send this (re)negotiation offer to the participant; they answer it."""
+    async def offer(self, sdp: str, tracks: list[dict[str, str]]) -> None:
+        """Send this (re)negotiation offer to the participant; they answer it.
+
+        `tracks` maps each send slot of this offer to whose track it carries:
+        [{"mid": "3", "participant": "user:1", "source": "camera"}, ...].
+        """
         ...
 
     async def connection_state(self, state: str) -> None:
@@ -60,6 +64,11 @@ class MediaEngine(Protocol):
         """Close the participant's peer connection; others stop receiving their tracks."""
         ...
 
+    async def connect_probe(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
+        """The pre-join check: a room of one whose camera is sent straight back (an offer
+        follows with the three receive slots and one send slot carrying the echo)."""
+        ...
+
     async def close_room(self, room_id: str) -> None:
         """Close every peer connection of the room."""
         ...
@@ -77,14 +86,35 @@ class GateRefused(Exception):
 class Admission(Protocol):
     """Who a valid join link admits, to which room, on what terms."""
 
-    room_id: str
-    participant_id: str  # stable for this person in this interview: a reconnect keeps it
-    name: str
-    role: str  # "candidate" or "interviewer"
-    auto_admit: bool
-    recorded: bool
-    ice_servers: list[dict[str, object]]
-    interview: dict[str, str]  # position, start, end (for the welcome message)
+    @property
+    def room_id(self) -> str: ...
+
+    @property
+    def participant_id(self) -> str:
+        """Stable for this person in this interview: a reconnect keeps it."""
+        ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str:
+        """ "candidate" or "interviewer"."""
+        ...
+
+    @property
+    def auto_admit(self) -> bool: ...
+
+    @property
+    def recorded(self) -> bool: ...
+
+    @property
+    def ice_servers(self) -> list[dict[str, object]]: ...
+
+    @property
+    def interview(self) -> dict[str, str]:
+        """Position, start, end (for the welcome message)."""
+        ...
 
 
 class RoomGate(Protocol):
@@ -92,4 +122,8 @@ class RoomGate(Protocol):
 
     async def admit(self, token: str) -> Admission:
         """The admission for this token, or GateRefused."""
+        ...
+
+    async def identify(self, token: str) -> Admission:
+        """Like admit, but also before the room opens (for the pre-join check)."""
         ...

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -14,13 +15,15 @@ from aiohttp import WSMsgType, web
 
 from signaling import messages as wire
 from signaling.hub import Hub, Session
-from signaling.ports import Admission, GateRefused, RoomGate
+from signaling.ports import Admission, GateRefused, MediaError, RoomGate
 
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_SECONDS = 15.0
 HEARTBEAT_SECONDS = 20.0
 POLICY_VIOLATION = 1008
+FINAL_REFUSAL = 4003  # the client must not reconnect: the reason is in the last message
+PROBE_SECONDS = 120.0  # a connection check holds a peer connection this long at most
 TOO_MANY_STRIKES = 10
 
 
@@ -77,15 +80,22 @@ def websocket_handler(
     register: Callable[[web.WebSocketResponse], None] = lambda ws: None,
     unregister: Callable[[web.WebSocketResponse], None] = lambda ws: None,
     max_message_bytes: int = wire.MAX_TEXT_FRAME,
-) -> Callable[[web.Request], object]:
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Build the aiohttp handler for `/join/{token}/ws`."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
         if not origin_allowed(request.headers.get("Origin"), allowed_origins(), request.host):
             raise web.HTTPForbidden(text="This page may only be opened from our own site.")
+        if request.query.get("probe") == "1":
+            return await _probe(request, hub, gate, token_of(request), register, unregister)
         try:
             admission = await gate.admit(token_of(request))
         except GateRefused as exc:
+            if exc.status in {409, 410}:
+                # A valid link at the wrong time: say why on the socket and close for good
+                # (4003), because a browser sees an HTTP refusal as a network failure and
+                # would keep reconnecting.
+                return await _refuse_on_socket(request, exc)
             raise _http(exc) from None
         ws = web.WebSocketResponse(
             heartbeat=HEARTBEAT_SECONDS, max_msg_size=max_message_bytes, compress=False
@@ -142,6 +152,15 @@ def websocket_handler(
     return handler
 
 
+async def _refuse_on_socket(request: web.Request, exc: GateRefused) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=wire.MAX_TEXT_FRAME)
+    await ws.prepare(request)
+    code = "not_open" if exc.status == 409 else "closed"
+    await ws.send_str(wire.error(code, exc.message))
+    await ws.close(code=FINAL_REFUSAL, message=exc.message.encode()[:120])
+    return ws
+
+
 def _http(exc: GateRefused) -> web.HTTPException:
     kinds: dict[int, type[web.HTTPException]] = {
         403: web.HTTPForbidden,
@@ -188,5 +207,90 @@ async def _await_join(
             if code == "refused":
                 log.exception("join failed")
             await socket.send(wire.error(code, text, in_reply_to="join"))
-            await ws.close(code=4003, message=text.encode()[:120])
+            await ws.close(code=FINAL_REFUSAL, message=text.encode()[:120])
             return None
+
+
+class _ProbeEvents:
+    """Media events of a probe: only the offer matters."""
+
+    def __init__(self, socket: _Socket) -> None:
+        self.socket = socket
+
+    async def offer(self, sdp: str, tracks: list[dict[str, str]]) -> None:
+        await self.socket.send(wire.encode("offer", sdp=sdp, tracks=tracks))
+
+    async def connection_state(self, state: str) -> None:
+        return None
+
+    async def audio_level(self, level: float) -> None:
+        return None
+
+
+async def _probe(
+    request: web.Request,
+    hub: Hub,
+    gate: RoomGate,
+    token: str,
+    register: Callable[[web.WebSocketResponse], None],
+    unregister: Callable[[web.WebSocketResponse], None],
+) -> web.StreamResponse:
+    """The pre-join check: ping/pong for the round trip, and a peer connection that sends the
+    participant's camera straight back, so the page can see media really flow. Allowed before
+    the room opens; it is nobody's seat and ends after PROBE_SECONDS."""
+    try:
+        admission = await gate.identify(token)
+    except GateRefused as exc:
+        if exc.status in {409, 410}:
+            return await _refuse_on_socket(request, exc)
+        raise _http(exc) from None
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=wire.MAX_TEXT_FRAME)
+    await ws.prepare(request)
+    register(ws)
+    socket = _Socket(ws)
+    room_id = f"probe-{secrets.token_hex(8)}"
+    member = admission.participant_id
+    limit = RateLimit()
+    try:
+        await hub.media.connect_probe(room_id, member, _ProbeEvents(socket))
+        async with asyncio.timeout(PROBE_SECONDS):
+            async for frame in ws:
+                if frame.type is not WSMsgType.TEXT:
+                    break
+                if not limit.allow(time.monotonic()):
+                    await socket.send(wire.error("rate_limited", "Too many messages; slow down."))
+                    continue
+                try:
+                    message = wire.decode(frame.data)
+                    if isinstance(message, wire.Ping):
+                        await socket.send(wire.encode("pong", t=message.t))
+                    elif isinstance(message, wire.Answer):
+                        await hub.media.accept_answer(room_id, member, message.sdp)
+                    elif isinstance(message, wire.Candidate):
+                        await hub.media.add_ice_candidate(
+                            room_id,
+                            member,
+                            message.candidate,
+                            message.sdpMid,
+                            message.sdpMLineIndex,
+                        )
+                    else:
+                        await socket.send(
+                            wire.error(
+                                "probe_only",
+                                "This is the connection check; join the room from the page.",
+                                in_reply_to=message.type,
+                            )
+                        )
+                except wire.ProtocolError as exc:
+                    await socket.send(wire.error(exc.code, exc.message))
+                except MediaError as exc:
+                    await socket.send(wire.error("media", exc.message))
+    except TimeoutError:
+        await ws.close(code=1000, message=b"Connection check finished")
+    finally:
+        unregister(ws)
+        await hub.media.close_room(room_id)
+        if not ws.closed:
+            await ws.close()
+    return ws

@@ -26,6 +26,7 @@ from liveinterview.storage import migrate
 from liveinterview.storage.db import Database
 from liveinterview.storage.tables import metadata
 from tests.mailbox import Mailbox, smtp_mailbox
+from tests.signaling.fakes import FakeMedia
 
 PG_ENV = "LIVEINTERVIEW_TEST_POSTGRES"
 PG_SKIP_REASON = (
@@ -174,6 +175,10 @@ async def client(
     aiohttp_client: object, settings: Settings, clock: ManualClock, db_target: DbTarget
 ) -> TestClient:  # type: ignore[type-arg]
     app = create_app(
-        settings, clock=clock, password_hasher=CHEAP_HASHER, db_schema=db_target.schema
+        settings,
+        clock=clock,
+        password_hasher=CHEAP_HASHER,
+        db_schema=db_target.schema,
+        media_engine=FakeMedia(),  # page and signaling tests; tests/media runs the real SFU
     )
     return await aiohttp_client(app)  # type: ignore[operator,no-any-return]

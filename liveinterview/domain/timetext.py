@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -30,9 +30,11 @@ def when(start: datetime, end: datetime, tz: str) -> str:
 
 
 def day_range(start: datetime, end: datetime, tz: str) -> str:
-    """'2 March – 16 March 2026' for a booking window, as dates in `tz`."""
+    """'2 March – 16 March 2026' for a window [start, end), as dates in `tz` (a window ending
+    at midnight ends on the day before)."""
     zone = ZoneInfo(tz)
-    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
     if first.year == last.year:
         return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
     return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"

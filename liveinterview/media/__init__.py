@@ -1,0 +1,1 @@
+"""The SFU media engine: packet forwarding with aiortc (see docs/media.md)."""

@@ -40,16 +40,6 @@ class CandidateView:
     can_cancel: str | None
 
 
-@dataclass(frozen=True)
-class JoinView:
-    record: InterviewRecord
-    status: RequestStatus
-    participant: str
-    is_candidate: bool
-    timezone: str
-    interviewers: list[PanelPerson]
-
-
 class BookingService:
     def __init__(
         self,
@@ -69,7 +59,9 @@ class BookingService:
         self.policy = policy
 
     async def booking_page(self, token: str, timezone: str | None) -> CandidateView:
-        async with unit_of_work(self.db) as work:
+        # Read-only: on SQLite this must not take the write lock bookings queue on.
+        async with self.db.read() as conn:
+            work = Work(conn)
             record = await self._record(work, token, Purpose.BOOK)
             return await self._view(work, record, timezone, with_slots=True)
 
@@ -98,7 +90,8 @@ class BookingService:
         return manage[None]
 
     async def manage_page(self, token: str, timezone: str | None) -> CandidateView:
-        async with unit_of_work(self.db) as work:
+        async with self.db.read() as conn:
+            work = Work(conn)
             record = await self._record(work, token, Purpose.MANAGE)
             view = await self._view(work, record, timezone, with_slots=False)
             if view.can_reschedule is None:
@@ -157,30 +150,6 @@ class BookingService:
         )
         data = build_download(event, dtstamp=self.clock.now())
         return f"interview-{record.start_at:%Y-%m-%d}.ics", data
-
-    async def join_page(self, token: str) -> JoinView:
-        """Who a join link belongs to and when the interview is (the room itself comes later)."""
-        async with unit_of_work(self.db) as work:
-            grant = await self.links.check(work.conn, token, Purpose.JOIN, self.clock.now())
-            record = await store.get_request(work.conn, grant.request_id)
-            if record is None or record.status is RequestStatus.CANCELLED:
-                raise Gone("This interview was cancelled.")
-            people = await booking_store.booked_interviewers(work.conn, record.id)
-        if grant.user_id is None:
-            name, tz = record.candidate_name, record.candidate_timezone or "UTC"
-        else:
-            match = [p for p in people if p.user_id == grant.user_id]
-            if not match:
-                raise Gone("You are no longer on this interview's panel.")
-            name, tz = match[0].name, match[0].timezone
-        return JoinView(
-            record=record,
-            status=effective_status(record.status, record.end_at, self.clock.now()),
-            participant=name,
-            is_candidate=grant.user_id is None,
-            timezone=tz,
-            interviewers=people,
-        )
 
     def _check(self, record: InterviewRecord, action: str) -> None:
         check_candidate_change(

@@ -93,6 +93,7 @@ class InterviewService:
         invitations: Invitations,
         links: LinkKeeper,
         base_url: str,
+        default_auto_admit: bool = False,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -100,6 +101,7 @@ class InterviewService:
         self.invitations = invitations
         self.links = links
         self.uid_domain = urlsplit(base_url).hostname or "liveinterview.local"
+        self.default_auto_admit = default_auto_admit
 
     async def interviewers(self, actor: StaffMember) -> list[StaffMember]:
         """Active staff who can sit on a panel."""
@@ -125,6 +127,7 @@ class InterviewService:
         recorded: bool,
         note: str,
         panel: Sequence[PanelChoice],
+        auto_admit: bool | None = None,
     ) -> InterviewRecord:
         require(actor.roles, Permission.MANAGE_INTERVIEWS)
         now = self.clock.now()
@@ -169,6 +172,8 @@ class InterviewService:
                 note=new.note,
                 panel=new.panel,
                 now=now,
+                auto_admit=self.default_auto_admit if auto_admit is None else auto_admit,
+                window_timezone=timezone,
             )
             await store.add_event(
                 work.conn,

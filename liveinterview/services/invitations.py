@@ -56,7 +56,8 @@ class Invitations:
                 "recruiter": record.recruiter_name,
                 "link": self.urls.book(token),
                 "duration": record.duration_minutes,
-                "window": day_range(record.window_start, record.window_end, "UTC"),
+                "window": day_range(record.window_start, record.window_end, record.window_timezone)
+                + f" ({record.window_timezone})",
                 "note": record.note,
                 "recorded": record.recorded,
             },

@@ -39,7 +39,9 @@ class InterviewRecord:
     step_minutes: int
     window_start: datetime
     window_end: datetime
+    window_timezone: str
     recorded: bool
+    auto_admit: bool
     note: str
     status: RequestStatus  # as stored; see domain.interviews.effective_status
     start_at: datetime | None
@@ -48,6 +50,7 @@ class InterviewRecord:
     reschedule_count: int
     created_at: datetime
     updated_at: datetime
+    room_ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,9 @@ def _record(row: Row[Any]) -> InterviewRecord:
         step_minutes=row.step_minutes,
         window_start=row.window_start,
         window_end=row.window_end,
+        window_timezone=row.window_timezone,
         recorded=row.recorded,
+        auto_admit=row.auto_admit,
         note=row.note,
         status=RequestStatus(row.status),
         start_at=row.start_at,
@@ -102,6 +107,7 @@ def _record(row: Row[Any]) -> InterviewRecord:
         reschedule_count=row.reschedule_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        room_ended_at=row.room_ended_at,
     )
 
 
@@ -121,6 +127,8 @@ async def create_request(
     note: str,
     panel: Panel,
     now: datetime,
+    auto_admit: bool = False,
+    window_timezone: str = "UTC",
 ) -> int:
     result = await conn.execute(
         insert(interview_requests)
@@ -134,7 +142,9 @@ async def create_request(
             step_minutes=step_minutes,
             window_start=window_start,
             window_end=window_end,
+            window_timezone=window_timezone,
             recorded=recorded,
+            auto_admit=auto_admit,
             note=note,
             status=RequestStatus.AWAITING.value,
             sequence=0,
@@ -335,6 +345,14 @@ async def interviews_of(
         .order_by(interview_requests.c.start_at)
     )
     return [_record(r) for r in await conn.execute(statement)]
+
+
+async def mark_room_ended(conn: AsyncConnection, request_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        update(interview_requests)
+        .where(interview_requests.c.id == request_id, interview_requests.c.room_ended_at.is_(None))
+        .values(room_ended_at=now, updated_at=now)
+    )
 
 
 # --- history ----------------------------------------------------------------------------

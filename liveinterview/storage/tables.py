@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 
 from liveinterview.storage.types import UTCDateTime
 
@@ -212,13 +213,17 @@ interview_requests = Table(
     Column("step_minutes", Integer, nullable=False),
     Column("window_start", UTCDateTime, nullable=False),
     Column("window_end", UTCDateTime, nullable=False),
+    # The zone the recruiter picked the window's days in, to name those days to the candidate.
+    Column("window_timezone", String(64), nullable=False, server_default="UTC"),
     Column("recorded", Boolean, nullable=False, default=True),
+    Column("auto_admit", Boolean, nullable=False, server_default=sa_false(), default=False),
     Column("note", Text, nullable=False, default=""),
     Column("status", String(20), nullable=False),
     Column("start_at", UTCDateTime, nullable=True),
     Column("end_at", UTCDateTime, nullable=True),
     Column("sequence", Integer, nullable=False, default=0),
     Column("reschedule_count", Integer, nullable=False, default=0),
+    Column("room_ended_at", UTCDateTime, nullable=True),  # an interviewer ended the call
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_interview_requests_status_start_at", "status", "start_at"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from liveinterview.clock import Clock
@@ -14,8 +16,10 @@ from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interviews import InterviewService
 from liveinterview.services.reminders import ReminderService
+from liveinterview.services.rooms import RoomService
 from liveinterview.services.staff import StaffService
 from liveinterview.web.sockets import OpenSockets
+from signaling.hub import Hub
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -28,6 +32,9 @@ INTERVIEWS = web.AppKey("interviews", InterviewService)
 BOOKING = web.AppKey("booking", BookingService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 FEEDS = web.AppKey("feeds", FeedService)
+ROOMS = web.AppKey("rooms", RoomService)
+HUB = web.AppKey("hub", Hub)
+ROOM_SOCKET = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]]("room_socket")
 
 USER = web.RequestKey[StaffMember | None]("user")
 CSRF_NONCE = web.RequestKey("csrf_nonce", str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -38,8 +39,13 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         status = exc.status
         exc.headers["X-Request-Id"] = rid
         raise
+    except asyncio.CancelledError:
+        # The client went away or the server is shutting down (long-lived WebSockets end
+        # this way); nginx's 499 says so without looking like a server error.
+        status = 499
+        raise
     finally:
-        level = logging.WARNING if status >= 500 else logging.INFO
+        level = logging.WARNING if 500 <= status < 600 else logging.INFO
         log.log(
             level,
             "%s %s %s",

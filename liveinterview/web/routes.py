@@ -13,6 +13,7 @@ from liveinterview.web.handlers import (
     health,
     home,
     interviews,
+    room,
     signin,
     staff,
 )
@@ -87,7 +88,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"/manage/{TOKEN}/reschedule", candidate.reschedule, name="manage_reschedule")
     r.add_post(f"/manage/{TOKEN}/cancel", candidate.cancel, name="manage_cancel")
     r.add_get(f"/manage/{TOKEN}/invite.ics", candidate.calendar_file, name="manage_ics")
-    r.add_get(f"/join/{TOKEN}", candidate.join, name="join")
+    r.add_get(f"/join/{TOKEN}", room.join_page, name="join")
+    r.add_get(f"/join/{TOKEN}/ws", room.room_socket, name="join_ws")
+    r.add_get(f"{one}/join", staff_only()(room.staff_join), name="interview_join")
 
     interviewer = staff_only(Permission.CONDUCT_INTERVIEWS)
     r.add_get("/availability/feed", interviewer(feeds.feed_page), name="own_feed")

@@ -15,6 +15,7 @@ from liveinterview.clock import ManualClock
 from liveinterview.config import Settings
 from tests.conftest import CHEAP_HASHER, DbTarget
 from tests.mailbox import free_port
+from tests.signaling.fakes import FakeMedia
 
 CHROMIUM = Path(os.environ.get("LIVEINTERVIEW_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -56,5 +57,6 @@ async def live_server(
         clock=clock,
         password_hasher=CHEAP_HASHER,
         db_schema=db_target.schema,
+        media_engine=FakeMedia(),
     )
     return await aiohttp_server(app, host="127.0.0.1", port=port)  # type: ignore[operator,no-any-return]

@@ -51,7 +51,7 @@ def test_day_range_in_the_recipients_zone() -> None:
     end = datetime(2026, 3, 16, tzinfo=UTC)
     assert day_range(start, end, "Europe/Berlin") == "2 March – 16 March 2026"
     assert day_range(start, datetime(2027, 1, 5, tzinfo=UTC), "UTC") == (
-        "1 March 2026 – 5 January 2027"
+        "1 March 2026 – 4 January 2027"  # the window ends at midnight: the 4th is its last day
     )
 
 

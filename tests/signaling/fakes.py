@@ -31,6 +31,12 @@ class FakeGate:
             raise found
         return found
 
+    async def identify(self, token: str) -> FakeAdmission:
+        found = self.tokens.get(token)
+        if isinstance(found, GateRefused) and found.status == 409:
+            return FakeAdmission("r-early", "candidate", "Early", "candidate")
+        return await self.admit(token)
+
 
 class FakeMedia:
     """Records what signaling asked for; offers a fake SDP on connect."""
@@ -42,7 +48,7 @@ class FakeMedia:
     async def connect(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
         self.calls.append(("connect", room_id, participant_id))
         self.events[(room_id, participant_id)] = events
-        await events.offer(f"v=0 offer for {participant_id}")
+        await events.offer(f"v=0 offer for {participant_id}", [])
 
     async def accept_answer(self, room_id: str, participant_id: str, sdp: str) -> None:
         if not sdp.startswith("v=0"):
@@ -58,6 +64,10 @@ class FakeMedia:
         sdp_mline_index: int | None,
     ) -> None:
         self.calls.append(("candidate", room_id, participant_id, candidate))
+
+    async def connect_probe(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
+        self.calls.append(("probe", room_id, participant_id))
+        await events.offer(f"v=0 echo for {participant_id}", [])
 
     async def disconnect(self, room_id: str, participant_id: str) -> None:
         self.calls.append(("disconnect", room_id, participant_id))

@@ -181,8 +181,9 @@ async def test_joining_from_another_site_or_with_a_bad_link_is_refused(connect: 
         await connect("ivan", origin="https://evil.example")
     with pytest.raises(Exception, match="404"):
         await connect("nobody")
-    with pytest.raises(Exception, match="409"):
-        await connect("early")
+    early = await connect("early", join=False)
+    assert (await next_of(early, "error"))["code"] == "not_open"
+    assert await closing(early) == 4003
 
 
 async def test_the_first_message_must_be_join(connect: Connect) -> None:
@@ -267,3 +268,45 @@ async def test_rooms_are_separate(connect: Connect) -> None:
     await next_of(ivan, "welcome")
     await other.send_json({"type": "ping", "t": 1})
     await next_of(other, "pong")
+
+
+async def test_probe_sockets_get_an_echo_offer_and_pongs(
+    aiohttp_client: Any, media: FakeMedia
+) -> None:
+    hub = Hub(media)
+    gate = FakeGate(
+        {
+            "zoe": FakeAdmission("r1", "candidate", "Zoë", "candidate"),
+            "early": GateRefused(409, "The room opens at 09:50."),
+            "gone": GateRefused(410, "This interview has ended."),
+        }
+    )
+    app = web.Application()
+    app.router.add_get(
+        "/join/{token}/ws",
+        websocket_handler(  # type: ignore[arg-type]
+            hub=hub,
+            gate=gate,
+            allowed_origins=lambda: {ORIGIN},
+            token_of=lambda request: request.match_info["token"],
+        ),
+    )
+    client: TestClient = await aiohttp_client(app)  # type: ignore[type-arg]
+    for token in ("zoe", "early"):
+        ws = await client.ws_connect(f"/join/{token}/ws?probe=1", headers={"Origin": ORIGIN})
+        offer = await next_of(ws, "offer")
+        assert offer["sdp"].startswith("v=0 echo for candidate")
+        await ws.send_json({"type": "ping", "t": 42})
+        assert (await next_of(ws, "pong"))["t"] == 42
+        await ws.send_json({"type": "answer", "sdp": "v=0 the browser's answer"})
+        await ws.send_json({"type": "chat", "text": "hello"})
+        assert (await next_of(ws, "error"))["code"] == "probe_only"
+        await ws.close()
+    assert hub.room("r1") is None  # nobody took a seat
+    probes = [c for c in media.calls if c[0] == "probe"]
+    assert len(probes) == 2
+    assert len({c[1] for c in probes}) == 2  # each check has its own room
+    assert all(("close_room", c[1]) in media.calls for c in probes)
+    gone = await client.ws_connect("/join/gone/ws?probe=1", headers={"Origin": ORIGIN})
+    assert (await next_of(gone, "error"))["code"] == "closed"
+    assert await closing(gone) == 4003

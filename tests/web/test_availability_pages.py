@@ -18,6 +18,7 @@ from liveinterview.web.keys import AVAILABILITY
 from tests.conftest import CHEAP_HASHER, DbTarget
 from tests.feeds import CUT_OFF, FeedServer, at, feed_server, ics
 from tests.pages import csrf_token, page_text, submit
+from tests.signaling.fakes import FakeMedia
 from tests.staff import make_staff, sign_in, signed_in_as
 
 Client = TestClient  # type: ignore[type-arg]
@@ -293,6 +294,7 @@ async def test_private_addresses_are_refused_by_default(
         clock=clock,
         password_hasher=CHEAP_HASHER,
         db_schema=db_target.schema,
+        media_engine=FakeMedia(),
     )
     client = await aiohttp_client(app)
     await signed_in_as(client, "ivan@example.com", "interviewer")

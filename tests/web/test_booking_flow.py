@@ -48,6 +48,7 @@ async def test_book_reschedule_cancel_updates_every_calendar_in_place(
     invite = mailbox.only("zoe@example.com")
     assert invite.message["Subject"] == "Pick a time for your interview: Backend Engineer"
     assert "Rita invites you to a 60-minute video interview" in invite.text
+    assert "between 3 March – 6 March 2026 (Europe/Berlin)" in " ".join(invite.text.split())
     book_path = link_in(invite, "book")
 
     # The candidate's page, in the candidate's zone (Tokyo), labelled as such.

@@ -13,6 +13,7 @@ from liveinterview.config import Settings
 from liveinterview.web.keys import OPEN_SOCKETS
 from tests.conftest import CHEAP_HASHER, DbTarget
 from tests.pages import csrf_token, page_text
+from tests.signaling.fakes import FakeMedia
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -48,6 +49,7 @@ async def test_oversized_body_is_a_413_and_changes_nothing(
         settings.replace(max_body_bytes=4096),
         password_hasher=CHEAP_HASHER,
         db_schema=db_target.schema,
+        media_engine=FakeMedia(),
     )
     client: Client = await aiohttp_client(app)  # type: ignore[operator]
     token = await csrf_token(client)
@@ -77,7 +79,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(
     aiohttp_client: object, settings: Settings
 ) -> None:
     broken = settings.replace(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    client: Client = await aiohttp_client(create_app(broken))  # type: ignore[operator]
+    client: Client = await aiohttp_client(create_app(broken, media_engine=FakeMedia()))  # type: ignore[operator]
     response = await client.get("/healthz")
     assert response.status == 503
     body = await response.json()
@@ -137,6 +139,7 @@ async def test_behind_a_trusted_proxy_cookies_are_secure_and_the_address_is_real
         settings.replace(trust_proxy=True, base_url="https://interviews.example.com"),
         password_hasher=CHEAP_HASHER,
         db_schema=db_target.schema,
+        media_engine=FakeMedia(),
     )
     client: Client = await aiohttp_client(app)  # type: ignore[operator]
     response = await client.get(
@@ -157,7 +160,9 @@ async def test_untrusted_forwarded_headers_are_ignored(client: Client) -> None:
 async def test_shutdown_closes_open_websockets_with_going_away(
     aiohttp_client: object, settings: Settings, db_target: DbTarget
 ) -> None:
-    app = create_app(settings, password_hasher=CHEAP_HASHER, db_schema=db_target.schema)
+    app = create_app(
+        settings, password_hasher=CHEAP_HASHER, db_schema=db_target.schema, media_engine=FakeMedia()
+    )
 
     async def echo(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()

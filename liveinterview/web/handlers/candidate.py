@@ -134,8 +134,3 @@ async def calendar_file(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         },
     )
-
-
-async def join(request: web.Request) -> web.StreamResponse:
-    view = await request.app[BOOKING].join_page(token_param(request))
-    return render(request, "candidate/join.html", {"view": view})

@@ -11,7 +11,7 @@ from liveinterview.domain.interviews import RequestStatus, check_timezone, commo
 from liveinterview.domain.timetext import group_by_day
 from liveinterview.services.interviews import POOL_CHOICES, PanelChoice
 from liveinterview.web.forms import parse_start, read_form, record_id
-from liveinterview.web.keys import CLOCK, ERROR_REASON, INTERVIEWS
+from liveinterview.web.keys import CLOCK, ERROR_REASON, INTERVIEWS, SETTINGS
 from liveinterview.web.render import redirect, render
 from liveinterview.web.session import current_user
 
@@ -61,6 +61,7 @@ async def _new_form(
         "last_day": date.fromordinal(today.toordinal() + 14).isoformat(),
         "timezone": user_timezone(request),
         "recorded": True,
+        "auto_admit": request.app[SETTINGS].room_auto_admit,
         "places": {},
     }
     return render(
@@ -118,6 +119,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         "last_day": form.text("last_day", max_length=20),
         "timezone": form.text("timezone", max_length=64),
         "recorded": form.text("recorded", max_length=5) == "on",
+        "auto_admit": form.text("auto_admit", max_length=5) == "on",
         "note": form.text("note", max_length=4000),
         "places": places,
     }
@@ -141,6 +143,7 @@ async def create(request: web.Request) -> web.StreamResponse:
             timezone=str(values["timezone"]),
             recorded=bool(values["recorded"]),
             note=str(values["note"]),
+            auto_admit=bool(values["auto_admit"]),
             panel=[PanelChoice(int(uid), place) for uid, place in places.items() if place],
         )
     except InvalidInput as exc:

@@ -1,0 +1,176 @@
+"""The one hook into aiortc's RTP receiver: encoded packets out, no decoder ever started.
+
+aiortc 1.16 `RTCRtpReceiver._handle_rtp_packet` does SRTP-level bookkeeping we keep (RTCP
+statistics, REMB estimation, RTX unwrapping, NACKs, depayloading into `packet._data`) and
+then hands the packet to its jitter buffer, whose complete frames go to a decoder thread
+started in `receive()`. We change exactly two things, on a receiver of our own peer
+connections (its class is swapped for `_TappedReceiver` before it starts):
+
+* `receive()` does what aiortc's does *minus* starting the decoder thread;
+* the jitter buffer (`_RTCRtpReceiver__jitter_buffer`) is replaced by a stand-in that passes
+  every packet to our listener and never returns a frame, so nothing is queued for decoding
+  and the remote track's queue stays empty (a track nobody reads cannot pile up frames).
+
+Sender reports are passed on too (`_handle_rtcp_packet`), and keyframe requests go out through
+aiortc's own `_send_rtcp_pli`. `check_receiver` verifies the private attributes exist and
+fails loudly when an aiortc upgrade renames them; tests/media/test_aiortc_pins.py pins the
+behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket, RtpPacket
+
+from liveinterview.media.packets import ReceivedRtp, SenderReport
+
+log = logging.getLogger(__name__)
+
+# Private state of aiortc's RTCRtpReceiver this module reads or writes (name-mangled).
+JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+CODECS = "_RTCRtpReceiver__codecs"
+RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+STARTED = "_RTCRtpReceiver__started"
+DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
+RTCP_TASK = "_RTCRtpReceiver__rtcp_task"
+RECEIVER_ATTRIBUTES = (JITTER_BUFFER, CODECS, RTX_SSRC, STARTED, DECODER_THREAD, RTCP_TASK)
+RECEIVER_METHODS = ("_handle_rtp_packet", "_handle_rtcp_packet", "_run_rtcp", "_send_rtcp_pli")
+_TAP = "_liveinterview_tap"
+
+
+class AiortcInternalsChanged(RuntimeError):
+    """The installed aiortc does not look like the version this hook was written for."""
+
+
+class RtpListener(Protocol):
+    def on_rtp(self, packet: ReceivedRtp) -> None: ...
+
+    def on_sender_report(self, report: SenderReport) -> None: ...
+
+
+def _state(obj: object) -> dict[str, Any]:
+    return vars(obj)
+
+
+def check_receiver(receiver: RTCRtpReceiver) -> None:
+    """Raise AiortcInternalsChanged unless `receiver` has the internals this hook relies on."""
+    state = _state(receiver)
+    missing = [name for name in RECEIVER_ATTRIBUTES if name not in state]
+    missing += [name for name in RECEIVER_METHODS if not callable(getattr(receiver, name, None))]
+    if missing:
+        raise AiortcInternalsChanged(
+            f"aiortc's RTCRtpReceiver has no {', '.join(missing)}: the receiver tap "
+            "(liveinterview/media/receiver_tap.py) needs updating for this aiortc version"
+        )
+    if state[STARTED] or state[DECODER_THREAD] is not None:
+        raise AiortcInternalsChanged("the receiver was started before it could be tapped")
+    if not callable(getattr(state[JITTER_BUFFER], "add", None)):
+        raise AiortcInternalsChanged("aiortc's jitter buffer has no add(packet) method")
+
+
+class ReceiverTap:
+    """Our handle on one tapped receiver: feeds a listener, sends keyframe requests."""
+
+    def __init__(self, receiver: RTCRtpReceiver, now: Callable[[], float]) -> None:
+        self.receiver = receiver
+        self.listener: RtpListener | None = None
+        self.ssrc: int | None = None  # the publisher's media SSRC, once packets arrive
+        self.packets = 0
+        self._now = now
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def attach(self, listener: RtpListener) -> None:
+        self.listener = listener
+
+    def detach(self) -> None:
+        self.listener = None
+
+    def request_keyframe(self) -> bool:
+        """Send an RTCP PLI for the stream we receive; False before any packet arrived."""
+        if self.ssrc is None:
+            return False
+        task = asyncio.ensure_future(self.receiver._send_rtcp_pli(self.ssrc))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return True
+
+    def _on_packet(self, packet: RtpPacket) -> None:
+        self.packets += 1
+        self.ssrc = packet.ssrc
+        listener = self.listener
+        if listener is None:
+            return
+        listener.on_rtp(
+            ReceivedRtp(
+                ssrc=packet.ssrc,
+                sequence_number=packet.sequence_number,
+                timestamp=packet.timestamp,
+                marker=bool(packet.marker),
+                payload=packet.payload,
+                data=_state(packet).get("_data", b""),
+                audio_level=packet.extensions.audio_level,
+                arrival=self._now(),
+            )
+        )
+
+    def _on_sender_report(self, packet: RtcpSrPacket) -> None:
+        if self.listener is not None:
+            info = packet.sender_info
+            self.listener.on_sender_report(
+                SenderReport(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp, self._now())
+            )
+
+
+class _JitterBufferStandIn:
+    """Takes the jitter buffer's place: every packet to the tap, never a frame to decode."""
+
+    def __init__(self, tap: ReceiverTap) -> None:
+        self._tap = tap
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        self._tap._on_packet(packet)
+        return False, None  # no PLI from here: keyframe requests go through the publication
+
+
+class _TappedReceiver(RTCRtpReceiver):
+    async def receive(self, parameters: RTCRtpReceiveParameters) -> None:
+        """aiortc's `receive()` without the decoder thread."""
+        state = _state(self)
+        if state[STARTED]:
+            return
+        for codec in parameters.codecs:
+            state[CODECS][codec.payloadType] = codec
+        for encoding in parameters.encodings:
+            if encoding.rtx:
+                state[RTX_SSRC][encoding.rtx.ssrc] = encoding.ssrc
+        self.transport._register_rtp_receiver(self, parameters)
+        state[RTCP_TASK] = asyncio.ensure_future(self._run_rtcp())
+        state[STARTED] = True
+
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        await super()._handle_rtcp_packet(packet)
+        if isinstance(packet, RtcpSrPacket):
+            tap: ReceiverTap = _state(self)[_TAP]
+            tap._on_sender_report(packet)
+
+
+def tap_receiver(
+    receiver: RTCRtpReceiver, *, now: Callable[[], float] = time.monotonic
+) -> ReceiverTap:
+    """Turn a fresh receiver of one of our peer connections into a packet source."""
+    if type(receiver) is not RTCRtpReceiver:
+        raise AiortcInternalsChanged(f"expected aiortc's RTCRtpReceiver, got {type(receiver)}")
+    check_receiver(receiver)
+    tap = ReceiverTap(receiver, now)
+    state = _state(receiver)
+    state[_TAP] = tap
+    state[JITTER_BUFFER] = _JitterBufferStandIn(tap)
+    receiver.__class__ = _TappedReceiver
+    return tap
