@@ -29,7 +29,14 @@ def revision() -> str:
         result = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
         )
-        return result.stdout.strip() or "uncommitted"
+        head = result.stdout.strip() or "uncommitted"
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return f"{head}+dirty" if dirty else head
     except OSError:
         return "unknown"
 
