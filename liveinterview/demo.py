@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from liveinterview.app import create_app, started
 from liveinterview.config import MailBackend, Settings
 from liveinterview.domain.accounts import Role, StaffMember
 from liveinterview.domain.errors import DomainError
 from liveinterview.services.interviews import PanelChoice
-from liveinterview.storage import availability
+from liveinterview.storage import accounts, availability
 from liveinterview.storage.db import Database
-from liveinterview.web.keys import CLOCK, INTERVIEWS, STAFF
+from liveinterview.web.keys import BOOKING, CLOCK, INTERVIEWS, STAFF
 
 DEMO_STAFF = (
     ("admin@demo.liveinterview.test", "Ada Admin", ["admin"], "Europe/Berlin"),
@@ -24,6 +28,7 @@ DEMO_STAFF = (
     ("ines@demo.liveinterview.test", "Inès Interviewer", ["interviewer"], "America/New_York"),
 )
 CANDIDATE = ("Casey Candidate", "candidate@demo.liveinterview.test")
+CALL_CANDIDATE = ("Dana Demo", "dana@demo.liveinterview.test")
 
 
 async def seed_demo(settings: Settings, *, password: str | None = None) -> list[str]:
@@ -75,23 +80,75 @@ async def seed_demo(settings: Settings, *, password: str | None = None) -> list[
                 panel=[PanelChoice(m.id, "pool1") for m in interviewers],
             )
             lines.append(f"Interview request created for {CANDIDATE[1]}.")
-            link = _booking_link(settings)
+            link = _link_in_outbox(settings, CANDIDATE[1], "book")
             if link:
                 lines.append(f"The candidate's booking link (from the outbox): {link}")
+            lines += await _demo_call(app, settings, db_url=settings.database_url)
     return lines
 
 
-def _booking_link(settings: Settings) -> str | None:
+async def _demo_call(app: web.Application, settings: Settings, *, db_url: str) -> list[str]:
+    """An interview starting in the next few minutes, so a newcomer can try a call at once:
+    its interviewer is made available all of today and tomorrow."""
+    now = app[CLOCK].now()
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            recruiter = await accounts.find_by_email(conn, "recruiter@demo.liveinterview.test")
+            ivan = await accounts.find_by_email(conn, "ivan@demo.liveinterview.test")
+            if recruiter is None or ivan is None:
+                return []
+            today = now.astimezone(ZoneInfo(ivan.timezone)).date()
+            for day in (today, today + timedelta(days=1)):
+                await availability.set_override(conn, ivan.id, day, [(0, 24 * 60)])
+            prefs = (await availability.prefs_for(conn, [ivan.id]))[ivan.id]
+            await availability.save_prefs(
+                conn, dataclasses.replace(prefs, min_notice_minutes=0), now
+            )
+    finally:
+        await db.close()
+    await app[INTERVIEWS].create(
+        recruiter,
+        candidate_name=CALL_CANDIDATE[0],
+        candidate_email=CALL_CANDIDATE[1],
+        position="Demo call",
+        duration_minutes=30,
+        step_minutes=5,
+        first_day=today,
+        last_day=today + timedelta(days=1),
+        timezone=ivan.timezone,
+        recorded=True,
+        note="This is the demo call: open your join link and the interviewer's in two windows.",
+        panel=[PanelChoice(ivan.id, "required")],
+        auto_admit=True,
+    )
+    book = _link_in_outbox(settings, CALL_CANDIDATE[1], "book")
+    if book is None:
+        return ["Demo call created; its booking email went through SMTP, not the outbox."]
+    step = 5 * 60
+    start = datetime.fromtimestamp(-(-int(now.timestamp()) // step) * step, UTC)
+    await app[BOOKING].book(book.rsplit("/", 1)[1], start, ivan.timezone)
+    candidate_join = _link_in_outbox(settings, CALL_CANDIDATE[1], "join")
+    interviewer_join = _link_in_outbox(settings, ivan.email, "join")
+    return [
+        f"Demo call booked for {start:%H:%M} UTC (the room is open now):",
+        f"  candidate ({CALL_CANDIDATE[0]}): {candidate_join}",
+        f"  interviewer (Ivan):          {interviewer_join}",
+    ]
+
+
+def _link_in_outbox(settings: Settings, recipient: str, kind: str) -> str | None:
+    """The newest `/{kind}/` link emailed to `recipient`, read back from the outbox folder."""
     if settings.mail_backend is not MailBackend.OUTBOX or not settings.outbox_dir.exists():
         return None
-    newest = sorted(settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    newest = sorted(settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     for path in reversed(newest):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if CANDIDATE[1] not in str(message["To"]):
+        if recipient not in str(message["To"]):
             continue
         body = message.get_body(("plain",))
         text = body.get_content() if body is not None else ""
-        match = re.search(r"https?://\S+/book/[A-Za-z0-9_-]+", text)
+        match = re.search(rf"https?://\S+/{kind}/[A-Za-z0-9_-]+", text)
         if match:
             return match.group(0)
     return None

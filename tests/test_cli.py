@@ -135,6 +135,9 @@ def test_create_user_then_demo(env: dict[str, str]) -> None:
     assert re.search(
         r"booking link \(from the outbox\): http://127\.0\.0\.1:\d+/book/", demo.stdout
     )
+    assert "Demo call booked for" in demo.stdout
+    assert re.search(r"candidate \(Dana Demo\): http://127\.0\.0\.1:\d+/join/", demo.stdout)
+    assert re.search(r"interviewer \(Ivan\): +http://127\.0\.0\.1:\d+/join/", demo.stdout)
 
 
 @pytest.fixture
