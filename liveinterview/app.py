@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,10 +18,13 @@ from liveinterview.domain.interviews import ChangePolicy
 from liveinterview.domain.rooms import RoomPolicy
 from liveinterview.mail.compose import MailComposer
 from liveinterview.mail.transport import Mailer, build_mailer
+from liveinterview.media.engine import build_engine
+from liveinterview.media.recording_control import MediaRecordings, repair_unfinished
 from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.availability import AvailabilityService
 from liveinterview.services.booking import BookingService
+from liveinterview.services.compose_jobs import ComposeRunner
 from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interview_links import LinkKeeper
@@ -29,6 +33,7 @@ from liveinterview.services.invitations import Invitations
 from liveinterview.services.mail_delivery import MailDelivery
 from liveinterview.services.notify import Notifier
 from liveinterview.services.passwords import Passwords
+from liveinterview.services.recordings import RecordingControl, RecordingPolicy, RecordingService
 from liveinterview.services.reminders import ReminderService
 from liveinterview.services.rooms import IceConfig, RoomService
 from liveinterview.services.scheduling import Scheduler
@@ -43,11 +48,13 @@ from liveinterview.web.keys import (
     AVAILABILITY,
     BOOKING,
     CLOCK,
+    COMPOSER,
     FEEDS,
     HEALTH,
     HUB,
     INTERVIEWS,
     OPEN_SOCKETS,
+    RECORDINGS,
     REMINDERS,
     ROOM_SOCKET,
     ROOMS,
@@ -70,6 +77,8 @@ MAINTENANCE_INTERVAL_SECONDS = 3600.0
 MAIL_RETRY_INTERVAL_SECONDS = 30.0
 CALENDAR_FEEDS_INTERVAL_SECONDS = 60.0
 REMINDER_INTERVAL_SECONDS = 30.0
+COMPOSE_INTERVAL_SECONDS = 15.0
+CLOSING_INTERVAL_SECONDS = 60.0
 
 
 def create_app(
@@ -81,6 +90,7 @@ def create_app(
     db_schema: str | None = None,
     run_background_jobs: bool = True,
     media_engine: MediaEngine | None = None,
+    recording_control: RecordingControl | None = None,
 ) -> web.Application:
     """Build the application; nothing connects until it starts."""
     if not settings.secret_key:
@@ -176,8 +186,49 @@ def create_app(
         ),
     )
     app[ROOMS] = rooms
-    hub = Hub(media_engine or build_media_engine(settings), on_room_event=rooms.record_event)
+    media_recordings = MediaRecordings(
+        clock=clock, min_free_bytes=settings.recording_min_free_mb * 1024 * 1024
+    )
+    if media_engine is None:
+        engine = build_engine(settings, on_publication=media_recordings.on_publication)
+        media_recordings.bind(engine)
+        media_engine = engine
+    recordings = RecordingService(
+        db=db,
+        clock=clock,
+        policy=RecordingPolicy(
+            root=settings.recordings_dir,
+            retention=timedelta(days=settings.recording_retention_days),
+            review_by_interviewers=settings.review_by_interviewers,
+            share_for=timedelta(days=settings.share_link_days),
+        ),
+        control=recording_control or media_recordings,
+        links=link_keeper,
+        urls=links,
+        notifier=notifier,
+    )
+    app[RECORDINGS] = recordings
+
+    async def on_room_event(room_id: str, kind: str, details: dict[str, object]) -> None:
+        await rooms.record_event(room_id, kind, details)
+        await recordings.room_event(room_id, kind, details)
+
+    hub = Hub(media_engine, on_room_event=on_room_event)
     app[HUB] = hub
+    recordings.announce_failure = hub.recording_failed
+    media_recordings.on_failure = recordings.failed
+    app[COMPOSER] = composer = ComposeRunner(db=db, clock=clock, root=settings.recordings_dir)
+    closes_after = timedelta(minutes=settings.room_closes_minutes_after)
+
+    async def finish_closed_rooms() -> int:
+        return await recordings.finish_closed_rooms(closes_after)
+
+    async def repair_crashed_recordings(_app: web.Application) -> AsyncIterator[None]:
+        # Files a killed server left open lack duration and seek index; a remux restores both.
+        await asyncio.to_thread(repair_unfinished, settings.recordings_dir)
+        yield
+        await media_recordings.close()
+
     own_origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.base_url))
     app[ROOM_SOCKET] = websocket_handler(
         hub=hub,
@@ -203,6 +254,7 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(repair_crashed_recordings)
     app.cleanup_ctx.append(calendar_http_client)  # before the feed job: it uses the client
     if run_background_jobs:
         for job in (
@@ -214,6 +266,9 @@ def create_app(
                 CALENDAR_FEEDS_INTERVAL_SECONDS,
             ),
             Periodic("reminders", reminders.send_due, REMINDER_INTERVAL_SECONDS),
+            Periodic("compose", composer.run_due, COMPOSE_INTERVAL_SECONDS),
+            Periodic("recordings-closing", finish_closed_rooms, CLOSING_INTERVAL_SECONDS),
+            Periodic("retention", recordings.purge_expired, MAINTENANCE_INTERVAL_SECONDS),
         ):
             app.cleanup_ctx.append(job.cleanup_ctx())
     return app
@@ -228,10 +283,3 @@ async def started(app: web.Application) -> AsyncIterator[web.Application]:
         yield app
     finally:
         await runner.cleanup()
-
-
-def build_media_engine(settings: Settings) -> MediaEngine:
-    """The aiortc SFU, configured from settings (imported here: only media/ imports aiortc)."""
-    from liveinterview.media.engine import build_engine
-
-    return build_engine(settings)

@@ -76,6 +76,11 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     turn_ttl_hours: int = 12
+    recordings_dir: Path = Path("")
+    recording_retention_days: int = 90
+    recording_min_free_mb: int = 500
+    review_by_interviewers: bool = False
+    share_link_days: int = 7
 
     @property
     def outbox_dir(self) -> Path:
@@ -334,6 +339,11 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("turn_urls", _ice_urls("turn", "turns"), "TURN servers handed to browsers."),
     _Spec("turn_secret", _text, "coturn's static-auth-secret (use-auth-secret)."),
     _Spec("turn_ttl_hours", _int(1, 72), "How long handed-out TURN credentials stay valid."),
+    _Spec("recordings_dir", Path, "Where recordings are written (default DATA_DIR/recordings)."),
+    _Spec("recording_retention_days", _int(1, 3650), "Recordings are deleted after this."),
+    _Spec("recording_min_free_mb", _int(0, 10**7), "Recording stops below this free space."),
+    _Spec("review_by_interviewers", _bool, "Panel interviewers may review recordings too."),
+    _Spec("share_link_days", _int(1, 90), "How long a recording share link works."),
 )
 
 
@@ -375,6 +385,8 @@ def _with_derived_defaults(settings: Settings) -> Settings:
         if host in {"0.0.0.0", "[::]"}:  # noqa: S104 - the link needs a reachable name
             host = "127.0.0.1"
         changes["base_url"] = f"http://{host}:{settings.port}"
+    if str(settings.recordings_dir) in {"", "."}:
+        changes["recordings_dir"] = settings.data_dir / "recordings"
     if not settings.database_url:
         changes["database_url"] = f"sqlite+aiosqlite:///{settings.data_dir / 'liveinterview.db'}"
     return settings.replace(**changes) if changes else settings

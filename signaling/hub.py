@@ -18,7 +18,7 @@ from typing import Protocol
 
 from signaling import messages as wire
 from signaling.ports import Admission, MediaEngine, MediaError
-from signaling.room import Event, Member, Presence, Role, Room, RoomError
+from signaling.room import Event, Member, Presence, Recording, Role, Room, RoomError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class _RoomPlace:
     room: Room
     sessions: dict[str, Session] = field(default_factory=dict)
     chat: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=CHAT_HISTORY))
+    notes: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=CHAT_HISTORY))
     drop_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     speaking: str | None = None
     speaking_since: float = 0.0
@@ -103,9 +104,16 @@ class Hub:
 
     async def join(self, admission: Admission, connection: Connection, join: wire.Join) -> Session:
         """A participant's first message on a new socket; they get `welcome` (or an error)."""
+        if admission.recorded and not join.consent:
+            raise RoomError(
+                "consent_required",
+                "This interview is recorded: please confirm the recording notice to join.",
+            )
         place = self._places.get(admission.room_id)
         if place is None:
-            place = _RoomPlace(Room(admission.room_id, auto_admit=admission.auto_admit))
+            room = Room(admission.room_id, auto_admit=admission.auto_admit)
+            room.recording = Recording.RECORDING if admission.recorded else Recording.OFF
+            place = _RoomPlace(room)
             self._places[admission.room_id] = place
         name = (join.name or admission.name).strip()[:80] or admission.name
         session = Session(admission, connection, name)
@@ -125,7 +133,7 @@ class Hub:
         await self._dispatch(place, events)
         if member.presence is not Presence.WAITING:
             await self._connect_media(session)
-        await self._notify("joined", session, {"role": admission.role})
+        await self._notify("joined", session, {"role": admission.role, "consent": join.consent})
         return session
 
     async def leave(self, session: Session, reason: str = "left") -> None:
@@ -199,9 +207,41 @@ class Hub:
                     session.room_id, session.member_id, candidate, mid, index
                 )
             case wire.MediaState(audio=audio, video=video, screen=screen):
-                await self._dispatch(
-                    place, room.update(session.member_id, audio=audio, video=video, screen=screen)
-                )
+                events = room.update(session.member_id, audio=audio, video=video, screen=screen)
+                await self._dispatch(place, events)
+                if events:
+                    await self._notify(
+                        "media",
+                        session,
+                        {
+                            "audio": audio,
+                            "video": video,
+                            "screen": screen,
+                            "was": {
+                                "audio": member.audio,
+                                "video": member.video,
+                                "screen": member.screen,
+                            },
+                        },
+                    )
+            case wire.RecordingControl(paused=paused):
+                events = room.pause_recording(session.member_id, paused)
+                if events:
+                    await self._notify("recording", session, {"paused": paused})
+                await self._dispatch(place, events)
+            case wire.Note(text=text, bookmark=bookmark):
+                if member.role is not Role.INTERVIEWER:
+                    raise RoomError("forbidden", "Only interviewers can take notes.")
+                note: dict[str, object] = {
+                    "id": f"{int(time.time() * 1000)}-{len(place.notes)}",
+                    "from": {"id": member.id, "name": member.name},
+                    "text": text,
+                    "bookmark": bookmark,
+                    "at": self.now().isoformat(),
+                }
+                place.notes.append(note)
+                await self._notify("note", session, {"text": text, "bookmark": bookmark})
+                await self._to_interviewers(place, wire.encode("note", **note))
             case wire.Quality(level=level):
                 await self._dispatch(place, room.update(session.member_id, quality=level))
             case wire.Chat(text=text):
@@ -243,6 +283,24 @@ class Hub:
 
     # --- fan-out ------------------------------------------------------------------------
 
+    def _recording_state(self, place: _RoomPlace) -> dict[str, object]:
+        state: dict[str, object] = {"state": place.room.recording.value}
+        if place.room.recording is Recording.FAILED:
+            state["reason"] = place.room.recording_reason
+        return state
+
+    async def _to_interviewers(self, place: _RoomPlace, text: str) -> None:
+        for session in list(place.sessions.values()):
+            member = place.room.members.get(session.member_id)
+            if member is not None and member.role is Role.INTERVIEWER:
+                await self._send(session, text)
+
+    async def recording_failed(self, room_id: str, reason: str) -> None:
+        """The app could not go on recording: everyone sees it, the call goes on."""
+        place = self._places.get(room_id)
+        if place is not None:
+            await self._dispatch(place, place.room.recording_failed(reason))
+
     def _welcome(self, place: _RoomPlace, session: Session, member: Member) -> str:
         room = place.room
         others = [m.public() for m in room.in_room() if m.id != member.id]
@@ -253,6 +311,8 @@ class Hub:
             ice_servers=session.admission.ice_servers,
             state="lobby" if member.presence is Presence.WAITING else "room",
             recorded=session.admission.recorded,
+            recording=self._recording_state(place),
+            notes=list(place.notes) if member.role is Role.INTERVIEWER else [],
             chat=list(place.chat) if member.presence is not Presence.WAITING else [],
             interview=session.admission.interview,
             waiting=[m.public() for m in room.waiting()] if member.role is Role.INTERVIEWER else [],
@@ -302,6 +362,10 @@ class Hub:
                         and member_now.presence is not Presence.WAITING
                     ):
                         await self._send(session, wire.encode("lobby", waiting=waiting))
+            elif event.kind == "recording":
+                text = wire.encode("recording", **self._recording_state(place))
+                for session in list(place.sessions.values()):
+                    await self._send(session, text)
             elif event.kind == "ended" and member is not None:
                 text = wire.encode("ended", by=member.name)
                 for session in list(place.sessions.values()):

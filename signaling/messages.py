@@ -38,6 +38,7 @@ class Join(_Message):
     name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     audio: bool = True
     video: bool = True
+    consent: bool = False  # ticked the recording notice (required for recorded interviews)
 
 
 class Answer(_Message):
@@ -82,6 +83,17 @@ class Ping(_Message):
     t: float = Field(ge=0)
 
 
+class RecordingControl(_Message):
+    type: Literal["recording"]
+    paused: bool
+
+
+class Note(_Message):
+    type: Literal["note"]
+    text: Annotated[str, Field(min_length=1, max_length=MAX_CHAT)]
+    bookmark: bool = False
+
+
 class Quality(_Message):
     """The client's own view of its connection (from getStats), shown to the others."""
 
@@ -91,13 +103,24 @@ class Quality(_Message):
 
 
 AnyClientMessage = (
-    Join | Answer | Candidate | MediaState | Chat | Admit | End | Leave | Ping | Quality
+    Join
+    | Answer
+    | Candidate
+    | MediaState
+    | Chat
+    | Admit
+    | End
+    | Leave
+    | Ping
+    | Quality
+    | RecordingControl
+    | Note
 )
 _CLIENT: TypeAdapter[AnyClientMessage] = TypeAdapter(
     Annotated[AnyClientMessage, Field(discriminator="type")]
 )
 CLIENT_TYPES = ("join", "answer", "candidate", "media", "chat", "admit", "end", "leave", "ping",
-                "quality")  # fmt: skip
+                "quality", "recording", "note")  # fmt: skip
 
 
 def decode(frame: str | bytes) -> AnyClientMessage:

@@ -29,6 +29,13 @@ class RoomState(enum.StrEnum):
     ENDED = "ended"
 
 
+class Recording(enum.StrEnum):
+    OFF = "off"  # the interview is not recorded
+    RECORDING = "recording"
+    PAUSED = "paused"
+    FAILED = "failed"
+
+
 class RoomError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -65,7 +72,17 @@ class Member:
 class Event:
     """Something to tell people. `to` is 'room' (everyone in the room), 'interviewers', or an id."""
 
-    kind: Literal["entered", "waiting", "admitted", "updated", "left", "lobby", "ended", "replaced"]
+    kind: Literal[
+        "entered",
+        "waiting",
+        "admitted",
+        "updated",
+        "left",
+        "lobby",
+        "ended",
+        "replaced",
+        "recording",
+    ]
     member: Member | None
     to: str = "room"
     reason: str = ""
@@ -78,6 +95,8 @@ class Room:
     capacity: int = CAPACITY
     state: RoomState = RoomState.OPEN
     members: dict[str, Member] = field(default_factory=dict)
+    recording: Recording = Recording.OFF
+    recording_reason: str = ""
 
     # --- queries ------------------------------------------------------------------------
 
@@ -190,6 +209,29 @@ class Room:
         if member.presence is Presence.WAITING:
             return self._lobby_event()
         return [Event("left", member, reason=reason)]
+
+    def pause_recording(self, by: str, paused: bool) -> list[Event]:
+        """An interviewer pauses or resumes; a failed or absent recording cannot be."""
+        self._require_open()
+        self._require_interviewer(by, "pause or resume the recording")
+        if self.recording in {Recording.OFF, Recording.FAILED}:
+            raise RoomError(
+                "not_recording",
+                f"There is no recording to pause or resume (it is {self.recording}).",
+            )
+        wanted = Recording.PAUSED if paused else Recording.RECORDING
+        if self.recording is wanted:
+            return []
+        self.recording = wanted
+        return [Event("recording", self.get(by), to="everyone")]
+
+    def recording_failed(self, reason: str) -> list[Event]:
+        """The server could not go on recording (disk full...); the call goes on."""
+        if self.recording is Recording.FAILED:
+            return []
+        self.recording = Recording.FAILED
+        self.recording_reason = reason
+        return [Event("recording", None, to="everyone", reason=reason)]
 
     def end(self, by: str) -> list[Event]:
         self._require_open()

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MAX_PARTICIPANTS = 6
 
+# (room id, participant id, source, publication): called for each new publication.
+PublicationHook = Callable[[str, str, Source, Publication], None]
+
 
 @dataclass(frozen=True)
 class IceServer:
@@ -90,13 +93,16 @@ class AiortcEngine:
         keyframe_min_interval: float = 0.5,
         keyframe_retry_interval: float = 1.0,
         now: Callable[[], float] | None = None,
+        on_publication: PublicationHook | None = None,
     ) -> None:
         """`ice_servers` is always explicit: aiortc given none would contact Google's STUN.
 
         `host_addresses`: local addresses to gather ICE candidates on (empty: every interface
         aioice finds, loopback excepted); `announced_address`: put in the offer instead of them
         (1:1 NAT). `answer_timeout`: after this long without an answer, the next change
-        replaces the unanswered offer.
+        replaces the unanswered offer. `on_publication` is told about every publication a
+        `connect` creates (the recorder subscribes there); a reconnect keeps the participant's
+        publications, so it is told again only after a `disconnect`. Probes are not told.
         """
         self.max_participants = max_participants
         self._settings = PeerSettings(
@@ -110,6 +116,7 @@ class AiortcEngine:
         self._keyframe_min_interval = keyframe_min_interval
         self._keyframe_retry_interval = keyframe_retry_interval
         self._now = now
+        self._on_publication = on_publication
         self._rooms: dict[str, _Room] = {}
 
     # --- MediaEngine --------------------------------------------------------------------
@@ -142,6 +149,7 @@ class AiortcEngine:
         publications = room.publications.get(participant_id)
         if publications is None:
             publications = room.publications[participant_id] = self._publications(participant_id)
+            self._announce(room.id, participant_id, publications)
         peer.publish(publications)
         for other_id, other in room.peers.items():
             if other_id != participant_id:
@@ -181,6 +189,18 @@ class AiortcEngine:
             )
             for source in Source
         }
+
+    def _announce(
+        self, room_id: str, participant_id: str, publications: dict[Source, Publication]
+    ) -> None:
+        if self._on_publication is None:
+            return
+        for source, publication in publications.items():
+            try:
+                self._on_publication(room_id, participant_id, source, publication)
+            except Exception:
+                # A failing listener (the recorder) must not keep anyone out of the room.
+                log.exception("on_publication failed for %s %s", participant_id, source)
 
     async def accept_answer(self, room_id: str, participant_id: str, sdp: str) -> None:
         room, peer = self._find(room_id, participant_id)
@@ -334,7 +354,9 @@ class AiortcEngine:
             log.exception("offer to %r failed", peer)
 
 
-def build_engine(settings: Settings) -> AiortcEngine:
+def build_engine(
+    settings: Settings, *, on_publication: PublicationHook | None = None
+) -> AiortcEngine:
     """The engine as configured; the server's own ICE agent uses no STUN/TURN server.
 
     Browsers get STUN/TURN from the room service. The server needs none: it is reachable on
@@ -345,4 +367,5 @@ def build_engine(settings: Settings) -> AiortcEngine:
         ice_servers=[],
         host_addresses=settings.media_host_addresses,
         announced_address=settings.media_announced_address or None,
+        on_publication=on_publication,
     )

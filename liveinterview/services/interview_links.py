@@ -18,6 +18,7 @@ class Purpose(enum.StrEnum):
     BOOK = "book"  # the candidate picks a time
     MANAGE = "manage"  # the candidate reschedules or cancels
     JOIN = "join"  # one participant enters the interview room
+    SHARE = "share"  # a hiring manager without an account watches the recording
 
 
 class InterviewUrls(Protocol):
@@ -30,6 +31,8 @@ class InterviewUrls(Protocol):
     def join(self, token: str) -> str: ...
 
     def interview(self, request_id: int) -> str: ...
+
+    def share(self, token: str) -> str: ...
 
 
 @dataclass(frozen=True)

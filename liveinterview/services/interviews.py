@@ -27,6 +27,7 @@ from liveinterview.storage import accounts as staff_store
 from liveinterview.storage import bookings as booking_store
 from liveinterview.storage import interviews as store
 from liveinterview.storage import links as link_store
+from liveinterview.storage import recordings as recording_store
 from liveinterview.storage.db import Database
 from liveinterview.storage.interviews import HistoryEntry, InterviewRecord, PanelPerson
 
@@ -65,6 +66,7 @@ class Detail:
     booked: list[PanelPerson]
     history: list[HistoryEntry]
     can_manage: bool
+    recording: str | None = None  # the recording's status, if there is one
 
 
 def panel_from_choices(choices: Sequence[PanelChoice]) -> Panel:
@@ -279,8 +281,17 @@ class InterviewService:
             if not can_manage and not on_panel:
                 raise NotFound("There is no such interview.")
             history = await store.history(work.conn, record.id)
+            recording = await recording_store.recording_of(work.conn, record.id)
         status = effective_status(record.status, record.end_at, self.clock.now())
-        return Detail(record, status, panel, booked, history, can_manage)
+        return Detail(
+            record,
+            status,
+            panel,
+            booked,
+            history,
+            can_manage,
+            recording.status if recording is not None else None,
+        )
 
     async def slots(self, actor: StaffMember, request_id: int) -> list[Slot]:
         require(actor.roles, Permission.MANAGE_INTERVIEWS)

@@ -102,3 +102,19 @@ async def revoke_links(
     if purpose is not None:
         statement = statement.where(interview_links.c.purpose == purpose)
     await conn.execute(statement.values(revoked_at=now))
+
+
+async def revoke_share(
+    conn: AsyncConnection, request_id: int, user_id: int, *, now: datetime
+) -> None:
+    """End one staff member's share link of a recording."""
+    await conn.execute(
+        update(interview_links)
+        .where(
+            interview_links.c.request_id == request_id,
+            interview_links.c.purpose == "share",
+            interview_links.c.user_id == user_id,
+            interview_links.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )

@@ -326,6 +326,89 @@ reminders = Table(
     ),
 )
 
+# --- recordings -------------------------------------------------------------------------------
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    # recording | stopped | processing | ready | failed | deleted
+    Column("status", String(12), nullable=False),
+    Column("directory", String(200), nullable=False),  # relative to the recordings root
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),
+    Column("failure", Text, nullable=False, default=""),
+    Column("review_file", String(200), nullable=True),
+    Column("review_seconds", Integer, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_recordings_status_expires_at", "status", "expires_at"),
+)
+
+recording_consents = Table(
+    "recording_consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("participant", String(40), nullable=False),  # "candidate" or "user:<id>"
+    Column("name", String(120), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_recording_consents_request_id", "request_id"),
+)
+
+session_events = Table(
+    "session_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("interview_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("participant", String(40), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("interviewers_only", Boolean, nullable=False, default=False),  # notes, bookmarks
+    Index("ix_session_events_request_id_at", "request_id", "at"),
+)
+
+compose_jobs = Table(
+    "compose_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "recording_id",
+        Integer,
+        ForeignKey("recordings.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(10), nullable=False),  # pending | running | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("progress", Integer, nullable=False, default=0),  # per mille
+    Column("error", Text, nullable=False, default=""),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_compose_jobs_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
 __all__ = [
     "action_tokens",
     "audit_events",
@@ -333,14 +416,18 @@ __all__ = [
     "bookings",
     "busy_times",
     "calendar_sources",
+    "compose_jobs",
     "interview_links",
     "interview_requests",
     "interviewer_settings",
     "mail_queue",
     "metadata",
     "panel_members",
+    "recording_consents",
+    "recordings",
     "reminders",
     "request_events",
+    "session_events",
     "signin_failures",
     "staff_sessions",
     "user_roles",

@@ -12,9 +12,11 @@ from liveinterview.domain.accounts import StaffMember
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.availability import AvailabilityService
 from liveinterview.services.booking import BookingService
+from liveinterview.services.compose_jobs import ComposeRunner
 from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interviews import InterviewService
+from liveinterview.services.recordings import RecordingService
 from liveinterview.services.reminders import ReminderService
 from liveinterview.services.rooms import RoomService
 from liveinterview.services.staff import StaffService
@@ -33,6 +35,8 @@ BOOKING = web.AppKey("booking", BookingService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 FEEDS = web.AppKey("feeds", FeedService)
 ROOMS = web.AppKey("rooms", RoomService)
+RECORDINGS = web.AppKey("recordings", RecordingService)
+COMPOSER = web.AppKey("composer", ComposeRunner)
 HUB = web.AppKey("hub", Hub)
 ROOM_SOCKET = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]]("room_socket")
 

@@ -38,3 +38,6 @@ class RouterLinks:
 
     def interview(self, request_id: int) -> str:
         return self._url("interview", request_id=str(request_id))
+
+    def share(self, token: str) -> str:
+        return self._url("shared_recording", token=token)

@@ -75,3 +75,10 @@ async def security_headers_middleware(request: web.Request, handler: Handler) ->
         if request.secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def with_script_nonce(nonce: str) -> str:
+    """The policy for a page with one inline script (an import map) allowed by its nonce."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'"
+    )

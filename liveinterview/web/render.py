@@ -36,6 +36,11 @@ NOTICES = {
     "rescheduled": "The interview has been moved; everyone has an updated invitation.",
     "cancelled": "The interview is cancelled; everyone has been told.",
     "link_resent": "A new booking link is on its way; the old one no longer works.",
+    "recording_deleted": "The recording was deleted from disk.",
+    "share_created": (
+        "Share link created. Anyone with it can watch the review video until it expires."
+    ),
+    "share_revoked": "Share links revoked; they no longer work.",
     "feed_created": "Your feed address is ready. The previous address, if any, no longer works.",
     "feed_revoked": "Your feed is turned off; its address no longer works.",
     "booked": "Your interview is booked. A confirmation with a calendar invitation is on its way.",

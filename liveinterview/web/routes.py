@@ -13,6 +13,7 @@ from liveinterview.web.handlers import (
     health,
     home,
     interviews,
+    recordings,
     room,
     signin,
     staff,
@@ -97,3 +98,17 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/availability/feed", interviewer(feeds.create))
     r.add_post("/availability/feed/revoke", interviewer(feeds.revoke), name="own_feed_revoke")
     r.add_get(f"/feeds/{TOKEN}.ics", feeds.feed, name="feed")
+
+    rec = f"{one}/recording"
+    r.add_get(rec, staff_only()(recordings.review_page), name="recording")
+    r.add_get(f"{rec}/status", staff_only()(recordings.status), name="recording_status")
+    r.add_get(f"{rec}/files/{{name}}", staff_only()(recordings.file), name="recording_file")
+    r.add_post(f"{rec}/delete", recruiter(recordings.delete), name="recording_delete")
+    r.add_post(f"{rec}/share", recruiter(recordings.share), name="recording_share")
+    r.add_post(
+        f"{rec}/share/{{creator}}/revoke",
+        recruiter(recordings.revoke_share),
+        name="recording_share_revoke",
+    )
+    r.add_get(f"/shared/{TOKEN}", recordings.shared_page, name="shared_recording")
+    r.add_get(f"/shared/{TOKEN}/video", recordings.shared_video, name="shared_video")

@@ -5,6 +5,7 @@ WebSocket, validating every client frame with the real codec (`signaling.message
 Media is real: an aiortc peer connection offers the three receive slots and loops the
 browser's own microphone, camera and screen back as another participant ("Ivan"), or, in probe
 mode, echoes the camera, so the browser's getStats() shows frames decoded. ICE stays on 127.0.0.1.
+Recording consent, the recording's state and interviewers' notes behave as signaling/hub.py's do.
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ class FakeRoomServer:
         self.protocol_errors: list[tuple[dict[str, Any] | str, str]] = []
         self.connections: list[Connection] = []
         self.chat_history: list[dict[str, Any]] = []
+        self.notes: list[dict[str, Any]] = []  # what interviewers see in welcome.notes
+        # welcome.recording; None: "recording" for a recorded interview, else "off".
+        self.recording: dict[str, Any] | None = None
         self._runner: web.AppRunner | None = None
         self._patch = loopback_ice()
         self.base_url = ""
@@ -286,6 +290,20 @@ class FakeRoomServer:
         await self._reply(conn, "pong", t=data["t"])
 
     async def _on_join(self, conn: Connection, data: dict[str, Any]) -> None:
+        if self.page["recorded"] and not data.get("consent"):
+            # As the hub refuses it: an error naming the cause, then close 4003.
+            await self._reply(
+                conn,
+                "error",
+                code="consent_required",
+                message="This interview is recorded: please confirm the recording notice to join.",
+                in_reply_to="join",
+            )
+            await conn.ws.close(code=4003, message=b"Consent to the recording is required")
+            return
+        if self.recording is None:
+            self.recording = {"state": "recording" if self.page["recorded"] else "off"}
+        interviewer = self.page["role"] == "interviewer"
         you = {
             "id": ME,
             "name": data.get("name", self.page["participant_name"]),
@@ -305,6 +323,8 @@ class FakeRoomServer:
             ice_servers=[],
             state=self.state,
             recorded=self.page["recorded"],
+            recording=self.recording,
+            notes=self.notes if interviewer else [],
             chat=self.chat_history[-50:],
             interview={
                 "position": self.page["position"],
@@ -312,7 +332,7 @@ class FakeRoomServer:
                 "end": "2026-03-03T14:00:00Z",
             },
             # Beyond docs/signaling.md, as signaling/hub.py sends it: the lobby, to interviewers.
-            waiting=self.waiting if self.page["role"] == "interviewer" else [],
+            waiting=self.waiting if interviewer else [],
         )
         if self.state == "room":
             await self._offer(conn)
@@ -342,6 +362,39 @@ class FakeRoomServer:
         }
         self.chat_history.append(message)
         await conn.ws.send_str(json.dumps(message))
+
+    async def _on_recording(self, conn: Connection, data: dict[str, Any]) -> None:
+        if self.page["role"] != "interviewer":
+            await self._reply(
+                conn,
+                "error",
+                code="forbidden",
+                message="Only interviewers can pause or resume the recording.",
+                in_reply_to="recording",
+            )
+            return
+        self.recording = {"state": "paused" if data["paused"] else "recording"}
+        await self._reply(conn, "recording", **self.recording)
+
+    async def _on_note(self, conn: Connection, data: dict[str, Any]) -> None:
+        if self.page["role"] != "interviewer":
+            await self._reply(
+                conn,
+                "error",
+                code="forbidden",
+                message="Only interviewers can take notes.",
+                in_reply_to="note",
+            )
+            return
+        note = {
+            "id": f"n{len(self.notes) + 1}",
+            "from": {"id": ME, "name": self.page["participant_name"]},
+            "text": data["text"],
+            "bookmark": data["bookmark"],
+            "at": datetime.now(UTC).isoformat(),
+        }
+        self.notes.append(note)
+        await self._reply(conn, "note", **note)
 
     async def _on_end(self, conn: Connection, data: dict[str, Any]) -> None:
         await self._reply(conn, "ended", by=self.page["participant_name"])

@@ -7,21 +7,26 @@ run with fake camera/microphone and --allow-loopback-in-peer-connection.
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import aiohttp
+import av
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page
+from sqlalchemy import select
 
 from liveinterview.app import create_app
 from liveinterview.clock import ManualClock
 from liveinterview.config import Settings
-from liveinterview.media.engine import build_engine
 from liveinterview.services.interviews import PanelChoice
 from liveinterview.storage import availability
 from liveinterview.storage.db import Database
-from liveinterview.web.keys import BOOKING, CLOCK, HUB, INTERVIEWS, STAFF
+from liveinterview.storage.tables import audit_events
+from liveinterview.web.keys import BOOKING, CLOCK, COMPOSER, HUB, INTERVIEWS, STAFF
 from tests.conftest import CHEAP_HASHER, DbTarget
 from tests.mailbox import Mailbox, free_port
 from tests.scheduling import NINE_TO_FIVE, latest, link_in
@@ -52,14 +57,16 @@ async def room_server(
 ) -> TestServer:
     port = free_port()
     configured = settings.replace(
-        base_url=f"http://127.0.0.1:{port}", port=port, media_host_addresses=("127.0.0.1",)
+        base_url=f"http://127.0.0.1:{port}",
+        port=port,
+        media_host_addresses=("127.0.0.1",),
+        recordings_dir=settings.data_dir / "recordings",
     )
     app = create_app(
         configured,
         clock=clock,
         password_hasher=CHEAP_HASHER,
-        db_schema=db_target.schema,
-        media_engine=build_engine(configured),
+        db_schema=db_target.schema,  # the real aiortc engine and recorder: no media_engine given
     )
     server: TestServer = await aiohttp_server(app, host="127.0.0.1", port=port)  # type: ignore[operator]
     return server
@@ -106,6 +113,7 @@ async def booked_links(server: TestServer, db: Database, mailbox: Mailbox) -> tu
 
 async def enter(page: Page, url: str) -> None:
     await page.goto(url)
+    await page.get_by_label("I understand that this interview is recorded").check()
     await page.get_by_role("button", name="Join the interview").click(timeout=WAIT)
 
 
@@ -178,3 +186,96 @@ async def test_candidate_and_interviewer_see_hear_and_chat_through_the_server(
     assert sorted(room.members) == ["candidate", ivan_id]
     await ivan_context.close()
     await zoe_context.close()
+
+
+async def test_the_call_is_recorded_composed_and_downloaded_by_its_recruiter_only(
+    browser: Browser,
+    room_server: TestServer,
+    db: Database,
+    mailbox: Mailbox,
+    clock: ManualClock,
+) -> None:
+    candidate_link, ivan_link, ivan_id = await booked_links(room_server, db, mailbox)
+    clock.set(START - timedelta(minutes=5))
+    base = str(room_server.make_url("/")).rstrip("/")
+    ivan_context, zoe_context = await browser.new_context(), await browser.new_context()
+    ivan, zoe = await ivan_context.new_page(), await zoe_context.new_page()
+    await enter(ivan, base + ivan_link)
+    await enter(zoe, base + candidate_link)
+    await ivan.get_by_role("button", name="Admit Zoë Müller").click(timeout=WAIT)
+    await video_from(zoe, ivan_id)
+    await video_from(ivan, "candidate")
+    await zoe.locator("#room").get_by_text("Recording", exact=True).first.wait_for(timeout=WAIT)
+    await zoe.get_by_role("textbox", name="Message to everyone").fill("Hello from Zoë")
+    await zoe.keyboard.press("Enter")
+    await ivan.locator("#chat-log").get_by_text("Hello from Zoë").wait_for(timeout=WAIT)
+    await asyncio.sleep(8)  # talk for a while: the recording needs some seconds to compose
+    await ivan.get_by_role("button", name="End interview for everyone").click()
+    await ivan.get_by_role("dialog").get_by_role("button", name="End interview").click()
+    await zoe.get_by_role("heading", name="The interview has ended").wait_for(timeout=WAIT)
+    await ivan_context.close()
+    await zoe_context.close()
+
+    app = room_server.app
+    assert await app[COMPOSER].run_due() == 1
+    rita_session = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    other_session = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    try:
+        await sign_in_with(rita_session, "rita@example.com")
+        review = await rita_session.get("/interviews/1/recording")
+        assert review.status == 200
+        page = await review.text()
+        assert "Hello from Zoë" in page
+        video_url = re.search(r'src="(/interviews/1/recording/files/review\.mp4)"', page)
+        assert video_url, "the review page plays the composed video"
+        full = await rita_session.get(video_url.group(1))
+        assert full.status == 200
+        body = await full.read()
+        assert full.headers["Content-Disposition"].startswith('attachment; filename="interview-1-')
+        ranged = await rita_session.get(video_url.group(1), headers={"Range": "bytes=100-199"})
+        assert ranged.status == 206
+        assert await ranged.read() == body[100:200]
+        with av.open(io.BytesIO(body)) as container:
+            kinds = sorted(s.type for s in container.streams)
+            assert kinds == ["audio", "video"]
+            assert container.duration is not None
+            assert 6 <= container.duration / 1_000_000 <= 60
+        await app[STAFF].create_user(
+            email="other@example.com", name="Other", roles=["recruiter"], password=PASSWORD
+        )
+        await sign_in_with(other_session, "other@example.com")
+        assert (await other_session.get(video_url.group(1))).status == 404
+        assert (await other_session.get("/interviews/1/recording")).status == 404
+        anonymous = await aiohttp.ClientSession(
+            base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ).__aenter__()
+        try:  # the candidate has no account: staff pages send them to sign in
+            blocked = await anonymous.get(video_url.group(1), allow_redirects=False)
+            assert blocked.status == 303
+            assert blocked.headers["Location"].startswith("/signin")
+        finally:
+            await anonymous.close()
+    finally:
+        await rita_session.close()
+        await other_session.close()
+    async with db.read() as conn:
+        actions = [
+            row.action
+            for row in await conn.execute(
+                select(audit_events.c.action).where(audit_events.c.action.like("recording.%"))
+            )
+        ]
+    assert actions.count("recording.downloaded") == 1  # the full download, not the seek
+    assert "recording.viewed" in actions
+
+
+async def sign_in_with(session: aiohttp.ClientSession, email: str) -> None:
+    page = await (await session.get("/signin")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    response = await session.post(
+        "/signin",
+        data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+    )
+    assert response.status == 303

@@ -111,11 +111,16 @@ FRAMES_FROM = """async ([who, source]) => {
 }"""
 
 
+CONSENT = "I understand that this interview is recorded"
+
+
 async def join(page: Page, room: FakeRoomServer, *, name: str | None = None) -> None:
     if page.url != room.page_url:
         await page.goto(room.page_url)
     if name is not None:
         await page.get_by_label("Your name as others will see it").fill(name)
+    if room.page["recorded"]:
+        await page.get_by_label(CONSENT).check()
     await page.get_by_role("button", name="Join the interview").click()
     await page.wait_for_selector("#room:not([hidden])", timeout=WAIT)
 
@@ -159,7 +164,13 @@ async def test_joining_shows_the_other_participants_video(
     await join(page, room, name="Zoë M.")
     await wait_for_video_from(page, IVAN["id"])
     [joined] = room.messages("join", probe=False)
-    assert joined == {"type": "join", "name": "Zoë M.", "audio": True, "video": True}
+    assert joined == {
+        "type": "join",
+        "name": "Zoë M.",
+        "audio": True,
+        "video": True,
+        "consent": True,
+    }
     room_track = await page.evaluate("window.liveInterview.room.tracks.video.id")
     assert room_track == preview_track, "the camera chosen before joining is kept"
     assert room.messages("answer", probe=False)
@@ -236,6 +247,8 @@ async def test_the_room_works_with_the_keyboard_alone(
                 return
         raise AssertionError(f"#{element_id} cannot be reached with Tab")
 
+    await tab_to("f-consent")
+    await page.keyboard.press("Space")
     await tab_to("btn-join")
     await page.keyboard.press("Enter")
     await page.locator("#room").wait_for()
@@ -433,6 +446,7 @@ async def test_reload_rejoins_the_same_seat_and_leave_is_final(
         lambda: len(room.messages("join", probe=False)) == 2, what="a join after reload"
     )
     assert room.messages("join", probe=False)[-1]["audio"] is False, "still muted"
+    assert room.messages("join", probe=False)[-1]["consent"] is True, "the notice was ticked"
     assert await page.locator("#prejoin").is_hidden()
     await wait_for_video_from(page, IVAN["id"])
 
@@ -442,6 +456,7 @@ async def test_reload_rejoins_the_same_seat_and_leave_is_final(
     await page.reload()
     await page.get_by_role("button", name="Join the interview").wait_for()
     assert len(room.messages("join", probe=False)) == 2, "after leaving, a reload does not rejoin"
+    assert await page.get_by_label(CONSENT).is_checked(), "ticked in this tab already"
 
 
 async def test_countdown_enables_join_when_the_room_opens(
@@ -452,6 +467,7 @@ async def test_countdown_enables_join_when_the_room_opens(
         opens_at=(now + timedelta(seconds=3)).isoformat(), server_now=now.isoformat()
     )
     await page.goto(room.page_url)
+    await page.get_by_label(CONSENT).check()
     button = page.get_by_role("button", name="Join the interview")
     assert await button.is_disabled()
     assert "The room opens in" in await page.get_by_role("timer").inner_text()
@@ -498,6 +514,7 @@ async def test_camera_problems_get_plain_advice(
         "() => document.getElementById('check-media').dataset.status === 'warn'", timeout=WAIT
     )
     assert "no camera is on" in await page.locator("#check-media").inner_text()
+    await page.get_by_label(CONSENT).check()
     assert await page.get_by_role("button", name="Join the interview").is_enabled()
 
 
@@ -509,6 +526,7 @@ async def test_on_a_phone_tiles_stack_and_nothing_scrolls_sideways(
     page = await context.new_page()
     await page.goto(room.page_url)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.get_by_label(CONSENT).tap()
     await page.get_by_role("button", name="Join the interview").tap()
     await wait_for_video_from(page, IVAN["id"])
     mine = await page.locator("#room-stage .tile-self").bounding_box()
@@ -539,6 +557,7 @@ async def test_client_helpers(
       const { levelFromRms } = await m("meter");
       const { formatDuration } = await m("countdown");
       const { ActiveSpeaker } = await m("speaker");
+      const { recordingState, indicatorText, changeText } = await m("recording");
       let clock = 0;
       const speakers = new ActiveSpeaker({ threshold: 0.4, holdMs: 1000, now: () => clock });
       const spoke = [];
@@ -574,6 +593,14 @@ async def test_client_helpers(
         levels: [levelFromRms(1), levelFromRms(0.001), levelFromRms(0)],
         durations: [3_725_000, 245_000, 12_000, 400, -5].map(formatDuration),
         spoke,
+        states: [{state: "paused"}, "recording", {state: "failed", reason: " Disk full "},
+                 {state: "exploded"}, null, 7].map(recordingState),
+        indicator: [["recording", "", false], ["paused", "", true], ["failed", "Disk full", true],
+                    ["failed", "Disk full", false], ["failed", "", true], ["off", "", true]]
+          .map(([state, reason, interviewer]) => indicatorText(state, reason, interviewer)),
+        changes: [[null, "recording"], ["recording", "recording"], ["paused", "recording"],
+                  ["off", "recording"], ["recording", "off"]]
+          .map(([before, state]) => changeText(before, state, "", true)),
       };
     }"""
     )
@@ -596,6 +623,29 @@ async def test_client_helpers(
     assert results["levels"] == [1, 0, 0]
     assert results["durations"] == ["1 h 02 min", "4 min 05 s", "12 s", "1 s", "0 s"]
     assert results["spoke"] == ["b", "b", None, "a"], "loudest wins; silence holds a moment"
+    assert results["states"] == [
+        {"state": "paused", "reason": ""},
+        {"state": "recording", "reason": ""},
+        {"state": "failed", "reason": "Disk full"},
+        None,
+        None,
+        None,
+    ]
+    assert results["indicator"] == [
+        "Recording",
+        "Recording paused",
+        "Recording stopped: Disk full",
+        "Not recording",
+        "Recording stopped",
+        "",
+    ]
+    assert results["changes"] == [
+        "Recording started.",
+        "",
+        "Recording resumed.",
+        "Recording started.",
+        "Recording is off.",
+    ]
 
 
 async def test_with_a_csp_nonce_every_module_loads_by_its_versioned_url(
@@ -686,3 +736,256 @@ async def test_final_close_codes_do_not_reconnect(
     gave_up = "(s) => !s.reconnect && s.retryTimer === null && s.socket === null"
     assert await page.evaluate(f"({gave_up})(window.liveInterview.room.socket)")
     assert len(room.messages("join", probe=False)) == 1
+
+
+# --- recording: consent, the REC indicator, pause/resume, interviewers' notes -----------------
+
+
+async def test_consent_checkbox_gates_join_and_join_carries_consent(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room()
+    await page.goto(room.page_url)
+    notice = page.get_by_role("note")
+    assert "The hiring team watches the recording" in await notice.inner_text()
+    button = page.get_by_role("button", name="Join the interview")
+    box = page.get_by_label(CONSENT)
+    assert not await box.is_checked()
+    assert await box.get_attribute("required") is not None
+    assert await button.is_disabled()
+    assert "Tick “I understand" in await page.locator("#join-hint").inner_text()
+    await box.check()
+    assert await button.is_enabled()
+    await box.uncheck()
+    assert await button.is_disabled(), "unticking takes it back"
+    await box.check()
+    await button.click()
+    await room.wait_until(lambda: room.messages("join", probe=False), what="a join")
+    assert room.messages("join", probe=False)[0]["consent"] is True
+    await page.locator("#room-recording").get_by_text("Recording").wait_for()
+    await announced(page, "This interview is being recorded.")
+
+
+async def test_unrecorded_interview_asks_no_consent_and_shows_no_rec(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room(recorded=False)
+    await page.goto(room.page_url)
+    assert await page.locator("#f-consent").count() == 0
+    await join(page, room)
+    await room.wait_until(lambda: room.messages("join", probe=False), what="a join")
+    assert room.messages("join", probe=False)[0]["consent"] is False, "not sent, the default"
+    await page.locator("#room-status").get_by_text("Connected").wait_for(timeout=WAIT)
+    assert await page.locator("#room-recording").is_hidden()
+
+
+async def test_join_refused_for_missing_consent_says_so_and_leads_back(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    """A page rendered before the interview became recorded: the server insists on consent."""
+    room = await make_room(recorded=False)
+    await page.goto(room.page_url)
+    room.page["recorded"] = True
+    await page.get_by_role("button", name="Join the interview").click()
+    await page.get_by_role("heading", name="Please confirm the recording notice").wait_for()
+    assert "please confirm the recording notice" in await page.locator("#room-ended").inner_text()
+    assert len(room.messages("join", probe=False)) == 1, "no retry loop"
+    await page.get_by_role("button", name="Back to the join page").click()
+    await page.get_by_label(CONSENT).wait_for()
+    assert not await page.get_by_label(CONSENT).is_checked()
+    assert len(room.messages("join", probe=False)) == 1, "the join page asks first"
+
+
+async def test_rec_indicator_follows_the_recording_state_for_a_candidate(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room()
+    await join(page, room)
+    indicator = page.locator("#room-recording")
+    await indicator.and_(page.locator('[data-state="recording"]')).wait_for()
+    assert (await indicator.inner_text()).strip() == "Recording"
+    assert await page.locator("#btn-recording").is_hidden(), "candidates cannot pause"
+
+    await room.send("recording", state="paused")
+    await indicator.get_by_text("Recording paused").wait_for()
+    await announced(page, "Recording paused")
+    await room.send("recording", state="recording")
+    await indicator.and_(page.locator('[data-state="recording"]')).wait_for()
+    await announced(page, "Recording resumed.")
+
+    await room.send("recording", state="failed", reason="The disk is full.")
+    await indicator.get_by_text("Not recording").wait_for()
+    assert "disk" not in await indicator.inner_text(), "candidates are not told why"
+    await announced(page, "The interview is no longer being recorded.")
+
+
+async def test_interviewer_pauses_and_resumes_the_recording(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room(role="interviewer", participant_name="Rita Interviewer")
+    await join(page, room)
+    indicator = page.locator("#room-recording")
+    await page.get_by_role("button", name="Pause recording").click()
+    await room.wait_until(lambda: room.messages("recording"), what="a recording message")
+    assert room.messages("recording") == [{"type": "recording", "paused": True}]
+    await indicator.get_by_text("Recording paused").wait_for()
+    await page.get_by_role("button", name="Resume recording").click()
+    await room.wait_until(lambda: len(room.messages("recording")) == 2, what="resume")
+    assert room.messages("recording")[-1] == {"type": "recording", "paused": False}
+    await indicator.and_(page.locator('[data-state="recording"]')).wait_for()
+
+    await room.send("recording", state="failed", reason="The disk is full.")
+    await indicator.get_by_text("Recording stopped: The disk is full.").wait_for()
+    assert await page.locator("#btn-recording").is_hidden(), "nothing left to pause"
+    await announced(page, "Recording stopped: The disk is full. The call goes on.")
+
+
+async def test_interviewer_notes_are_sent_listed_and_bookmarked(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room(role="interviewer", participant_name="Rita Interviewer")
+    room.notes = [
+        {
+            "id": "n0",
+            "from": {"id": IVAN["id"], "name": IVAN["name"]},
+            "text": "Strong on SQL.",
+            "bookmark": False,
+            "at": "2026-03-03T13:05:07Z",
+        }
+    ]
+    await join(page, room)
+    panel = page.get_by_role("region", name="Notes")
+    await panel.wait_for()
+    notes = page.locator("#notes-list")
+    first = notes.locator(".note-item").first
+    assert "Strong on SQL." in await first.inner_text()
+    assert "Ivan Petrov" in await first.inner_text()
+    assert await first.locator("time").get_attribute("datetime") == "2026-03-03T13:05:07Z"
+    assert re.search(r"\d{1,2}:\d{2}:\d{2}", await first.locator("time").inner_text())
+
+    await panel.get_by_label("Add a note").fill("Asked about the migration project.")
+    await panel.get_by_role("button", name="Add note").click()
+    await room.wait_until(lambda: room.messages("note"), what="a note")
+    assert room.messages("note") == [
+        {"type": "note", "text": "Asked about the migration project.", "bookmark": False}
+    ]
+    mine = notes.locator(".note-item", has_text="Asked about the migration project.")
+    await mine.wait_for()
+    assert "You" in await mine.inner_text()
+    assert await panel.get_by_label("Add a note").input_value() == ""
+    await announced(page, "Note saved.")
+
+    await panel.get_by_role("button", name="Bookmark this moment").click()
+    await room.wait_until(lambda: len(room.messages("note")) == 2, what="a bookmark")
+    assert room.messages("note")[-1] == {"type": "note", "text": "Bookmark", "bookmark": True}
+    await notes.locator(".note-bookmark").wait_for()
+    await announced(page, "Bookmark saved at")
+
+    await panel.get_by_label("Add a note").fill("Great answer on caching")
+    await panel.get_by_role("button", name="Bookmark this moment").click()
+    await room.wait_until(lambda: len(room.messages("note")) == 3, what="a bookmark with text")
+    assert room.messages("note")[-1] == {
+        "type": "note",
+        "text": "Great answer on caching",
+        "bookmark": True,
+    }
+
+    await room.send(
+        "note",
+        id="n-ivan-2",
+        text="Let's ask about testing next.",
+        bookmark=False,
+        at="2026-03-03T13:20:00Z",
+        **{"from": {"id": IVAN["id"], "name": IVAN["name"]}},
+    )
+    await notes.get_by_text("Let's ask about testing next.").wait_for()
+    assert await page.locator("#notes-count").inner_text() == "5"
+
+
+async def test_notes_work_with_the_keyboard(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room(role="interviewer", participant_name="Rita Interviewer")
+    await join(page, room)
+    await page.locator("#note-input").focus()
+    await page.keyboard.type("Typed and sent with Ctrl+Enter")
+    await page.keyboard.press("Control+Enter")
+    await room.wait_until(lambda: room.messages("note"), what="a note")
+    assert room.messages("note")[0]["text"] == "Typed and sent with Ctrl+Enter"
+    for _ in range(5):  # back past the list of notes to the bookmark button
+        await page.keyboard.press("Shift+Tab")
+        if await page.evaluate("document.activeElement.id") == "btn-bookmark":
+            break
+    await page.keyboard.press("Enter")
+    await room.wait_until(lambda: len(room.messages("note")) == 2, what="a bookmark")
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+async def test_candidates_never_see_the_notes_panel_or_notes(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], page: Page
+) -> None:
+    room = await make_room()
+    room.notes = [
+        {
+            "id": "n0",
+            "from": {"id": IVAN["id"], "name": IVAN["name"]},
+            "text": "Secret assessment",
+            "bookmark": False,
+            "at": "2026-03-03T13:05:07Z",
+        }
+    ]
+    await join(page, room)
+    await room.wait_until(lambda: room.messages("join", probe=False), what="a join")
+    assert await page.locator("#notes-panel").count() == 0
+    assert await page.get_by_role("button", name="Bookmark this moment").count() == 0
+    # Even a note the server should not have sent is not shown.
+    await room.send(
+        "note",
+        id="n1",
+        text="Another secret",
+        bookmark=False,
+        at="2026-03-03T13:06:00Z",
+        **{"from": {"id": IVAN["id"], "name": IVAN["name"]}},
+    )
+    await room.send(
+        "chat",
+        id="c1",
+        text="After the note",
+        at="2026-03-03T13:06:01Z",
+        **{"from": {"id": IVAN["id"], "name": IVAN["name"]}},
+    )
+    await page.locator("#chat-log").get_by_text("After the note").wait_for()
+    text = await page.locator("body").inner_text()
+    assert "secret" not in text.lower()
+
+
+async def test_on_a_phone_notes_fold_behind_a_toggle(
+    make_room: Callable[..., Awaitable[FakeRoomServer]], browser: Browser
+) -> None:
+    room = await make_room(role="interviewer", participant_name="Rita Interviewer")
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    await join(page, room)
+    toggle = page.get_by_role("button", name="Show notes")
+    await toggle.wait_for()
+    assert await toggle.get_attribute("aria-expanded") == "false"
+    assert await page.locator("#note-input").is_hidden()
+    assert await page.get_by_role("button", name="Bookmark this moment").is_visible()
+    await toggle.tap()
+    hide = page.get_by_role("button", name="Hide notes")
+    assert await hide.get_attribute("aria-expanded") == "true"
+    assert await page.locator("#note-input").is_visible()
+    assert await page.evaluate("document.activeElement.id") == "notes-toggle", "no keyboard pops up"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await context.close()
+
+
+def test_interviewers_page_has_the_notes_panel_and_candidates_page_has_not() -> None:
+    recorded = {**REQUIRED_CONTEXT, "recorded": True, "recording_notice": "Recorded <for> you."}
+    candidate = render_join_page(**recorded)
+    assert 'id="f-consent"' in candidate
+    assert "Recorded &lt;for&gt; you." in candidate
+    assert "notes-panel" not in candidate
+    interviewer = render_join_page(**{**recorded, "role": "interviewer"})
+    assert 'id="notes-panel"' in interviewer

@@ -59,7 +59,7 @@ async def connect(aiohttp_client: Any, hub: Hub) -> AsyncIterator[Connect]:
         ws = await client.ws_connect(f"/join/{token}/ws", headers={"Origin": origin})
         sockets.append(ws)
         if join:
-            await ws.send_json({"type": "join"})
+            await ws.send_json({"type": "join", "consent": True})
         return ws
 
     yield open_socket
@@ -192,7 +192,7 @@ async def test_the_first_message_must_be_join(connect: Connect) -> None:
     assert (await next_of(ws, "error"))["code"] == "join_first"
     await ws.send_json({"type": "ping", "t": 5})
     assert (await next_of(ws, "pong"))["t"] == 5
-    await ws.send_json({"type": "join", "name": "Ivan P."})
+    await ws.send_json({"type": "join", "name": "Ivan P.", "consent": True})
     assert (await next_of(ws, "welcome"))["you"]["name"] == "Ivan P."
 
 
@@ -310,3 +310,56 @@ async def test_probe_sockets_get_an_echo_offer_and_pongs(
     gone = await client.ws_connect("/join/gone/ws?probe=1", headers={"Origin": ORIGIN})
     assert (await next_of(gone, "error"))["code"] == "closed"
     assert await closing(gone) == 4003
+
+
+async def test_a_recorded_interview_needs_consent_to_join(connect: Connect) -> None:
+    ws = await connect("zoe", join=False)
+    await ws.send_json({"type": "join"})
+    refused = await next_of(ws, "error")
+    assert refused["code"] == "consent_required"
+    assert await closing(ws) == 4003
+
+
+async def test_interviewers_pause_the_recording_and_everyone_sees_it(
+    connect: Connect, hub: Hub
+) -> None:
+    ivan = await connect("ivan")
+    zoe = await connect("zoe")
+    assert (await next_of(ivan, "welcome"))["recording"] == {"state": "recording"}
+    assert (await next_of(zoe, "welcome"))["recording"] == {"state": "recording"}
+    await zoe.send_json({"type": "recording", "paused": True})
+    assert (await next_of(zoe, "error"))["code"] == "forbidden"
+    await ivan.send_json({"type": "recording", "paused": True})
+    assert await next_of(ivan, "recording") == {"type": "recording", "state": "paused"}
+    assert await next_of(zoe, "recording") == {"type": "recording", "state": "paused"}
+    await ivan.send_json({"type": "recording", "paused": False})
+    assert (await next_of(zoe, "recording"))["state"] == "recording"
+    await hub.recording_failed("r1", "The disk is full.")
+    failed = await next_of(zoe, "recording")
+    assert failed == {"type": "recording", "state": "failed", "reason": "The disk is full."}
+    await ivan.send_json({"type": "recording", "paused": True})
+    assert (await next_of(ivan, "error"))["code"] == "not_recording"
+
+
+async def test_notes_reach_interviewers_only(connect: Connect) -> None:
+    ivan = await connect("ivan")
+    ines = await connect("ines")
+    zoe = await connect("zoe")
+    await next_of(zoe, "welcome")
+    await ivan.send_json({"type": "admit", "participant": "candidate"})
+    await next_of(zoe, "admitted")
+    await ivan.send_json({"type": "note", "text": "Strong on SQL", "bookmark": True})
+    note = await next_of(ines, "note")
+    assert note["text"] == "Strong on SQL"
+    assert note["bookmark"] is True
+    assert note["from"] == {"id": "user:1", "name": "Ivan"}
+    assert (await next_of(ivan, "note"))["text"] == "Strong on SQL"  # the author's confirmation
+    await zoe.send_json({"type": "note", "text": "I am not an interviewer"})
+    assert (await next_of(zoe, "error"))["code"] == "forbidden"
+    await zoe.send_json({"type": "chat", "text": "marker"})
+    seen = []
+    while not seen or seen[-1]["type"] != "chat":
+        seen.append(json.loads((await zoe.receive(timeout=5)).data))
+    assert "note" not in [m["type"] for m in seen]  # everything Zoë got up to her own chat
+    late = await connect("ines")  # a reload: notes come back with the welcome
+    assert [n["text"] for n in (await next_of(late, "welcome"))["notes"]] == ["Strong on SQL"]

@@ -106,7 +106,7 @@ async def test_the_room_socket_admits_only_within_the_window_and_from_our_site(
     with pytest.raises(Exception, match="404"):
         await socket(client, "/join/" + "A" * 43)
     ws = await socket(client, candidate)
-    await ws.send_json({"type": "join"})
+    await ws.send_json({"type": "join", "consent": True})
     welcome = await message_of(ws, "welcome")
     assert welcome["state"] == "lobby"
     assert welcome["interview"]["position"] == "Backend Engineer"
@@ -119,10 +119,10 @@ async def test_interviewer_admits_the_candidate_and_ends_the_call(
     request_id, candidate, ivan_path = await booked(client, db, mailbox)
     clock.set(START - timedelta(minutes=2))
     ivan = await socket(client, ivan_path)
-    await ivan.send_json({"type": "join"})
+    await ivan.send_json({"type": "join", "consent": True})
     assert (await message_of(ivan, "welcome"))["you"]["name"] == "Ivan Petrov"
     zoe = await socket(client, candidate)
-    await zoe.send_json({"type": "join", "name": "Zoë M."})
+    await zoe.send_json({"type": "join", "name": "Zoë M.", "consent": True})
     assert (await message_of(zoe, "welcome"))["state"] == "lobby"
     waiting = await message_of(ivan, "lobby")
     assert [p["name"] for p in waiting["waiting"]] == ["Zoë M."]

@@ -9,7 +9,7 @@ from aiohttp import web
 from liveinterview.domain.rooms import RoomState
 from liveinterview.web.forms import record_id, token_param
 from liveinterview.web.keys import CLOCK, ROOM_SOCKET, ROOMS
-from liveinterview.web.middleware import CONTENT_SECURITY_POLICY
+from liveinterview.web.middleware import with_script_nonce
 from liveinterview.web.render import render, see_other
 from liveinterview.web.session import current_user
 
@@ -45,9 +45,7 @@ async def join_page(request: web.Request) -> web.StreamResponse:
     nonce = secrets.token_urlsafe(16)
     context["csp_nonce"] = nonce
     response = render(request, "room/prejoin.html", context)
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'"
-    )
+    response.headers["Content-Security-Policy"] = with_script_nonce(nonce)
     return response
 
 

@@ -13,6 +13,7 @@ import { playTestTone } from "./test-tone.js";
 /** @typedef {import("./probe.js").ProbeReport} ProbeReport */
 
 const REJOIN_KEY = "liveinterview:rejoin:";
+const CONSENT_KEY = "liveinterview:consent:"; // the recording notice was ticked for this link
 const REJOIN_MAX_AGE_MS = 4 * 60 * 60 * 1000;
 const STATUS_TEXT = { pending: "Not started", running: "Checking", ok: "OK", warn: "Warning", fail: "Problem" };
 
@@ -40,6 +41,8 @@ const dom = {
   countdown: byId("countdown"),
   join: /** @type {HTMLButtonElement} */ (byId("btn-join")),
   joinHint: byId("join-hint"),
+  /** only on the page of a recorded interview */
+  consent: /** @type {HTMLInputElement|null} */ (document.getElementById("f-consent")),
 };
 
 const state = {
@@ -84,11 +87,14 @@ start().catch((error) => {
 async function start() {
   dom.name.value ||= config.name;
   dom.speakerField.hidden = true;
+  // Ticked before in this tab for this link (e.g. before leaving and coming back).
+  if (dom.consent && consentGiven()) dom.consent.checked = true;
   wireControls();
   startCountdown();
   updateJoin();
   const saved = savedSeat();
-  if (saved && state.open) {
+  // A reload goes straight back in only if the recording notice was acknowledged.
+  if (saved && state.open && (!dom.consent || dom.consent.checked)) {
     // A reload during the interview: back to the same seat without the checks.
     dom.name.value = saved.name || dom.name.value;
     state.micOn = saved.audio;
@@ -354,7 +360,7 @@ function updateJoin() {
   let hint = "";
   if (!state.open) hint = "You can join when the room opens.";
   else if (!name) hint = "Enter your name to join.";
-  else if (missing.length) hint = "Please confirm the statement above to join.";
+  else if (missing.length) hint = missing[0].dataset.requiredForJoin || "Please confirm the statement above to join.";
   dom.join.disabled = Boolean(hint);
   dom.joinHint.textContent = hint;
   dom.joinHint.hidden = !hint;
@@ -378,7 +384,9 @@ async function join() {
     speakerId: dom.speakerField.hidden ? undefined : dom.speaker.value || undefined,
   };
   const seat = { name, audio: state.micOn, video: state.cameraOn, ...devices };
-  saveSeat(seat);
+  remember(REJOIN_KEY, seat);
+  const consent = Boolean(dom.consent?.checked);
+  if (consent) remember(CONSENT_KEY, {});
   dom.prejoin.hidden = true;
   state.room = new Room({
     config,
@@ -387,8 +395,12 @@ async function join() {
     enabled: { audio: state.micOn, video: state.cameraOn },
     devices,
     notices,
-    onFinished: () => forgetSeat(),
-    onMediaChange: (local) => saveSeat({ ...seat, ...local }), // a reload keeps them
+    consent,
+    onFinished: (why) => {
+      forget(REJOIN_KEY);
+      if (why === "consent") forget(CONSENT_KEY); // the page asks again
+    },
+    onMediaChange: (local) => remember(REJOIN_KEY, { ...seat, ...local }), // a reload keeps them
   });
   // The room owns the tracks now; the pre-join handlers must not react to them any more.
   state.audio = null;
@@ -399,29 +411,46 @@ async function join() {
 
 /** @returns {{name: string, audio: boolean, video: boolean, audioId?: string, videoId?: string, speakerId?: string}|null} */
 function savedSeat() {
+  return recall(REJOIN_KEY);
+}
+
+function consentGiven() {
+  return recall(CONSENT_KEY) !== null;
+}
+
+/**
+ * What this tab remembered for this link (sessionStorage), if recent enough.
+ * @param {string} prefix
+ * @returns {any}
+ */
+function recall(prefix) {
   try {
-    const raw = sessionStorage.getItem(REJOIN_KEY + config.wsUrl);
+    const raw = sessionStorage.getItem(prefix + config.wsUrl);
     if (!raw) return null;
-    const seat = JSON.parse(raw);
-    if (typeof seat.at !== "number" || Date.now() - seat.at > REJOIN_MAX_AGE_MS) return null;
-    return seat;
+    const value = JSON.parse(raw);
+    if (typeof value.at !== "number" || Date.now() - value.at > REJOIN_MAX_AGE_MS) return null;
+    return value;
   } catch {
     return null; // storage may be blocked (private mode)
   }
 }
 
-/** @param {object} seat */
-function saveSeat(seat) {
+/**
+ * @param {string} prefix
+ * @param {object} value
+ */
+function remember(prefix, value) {
   try {
-    sessionStorage.setItem(REJOIN_KEY + config.wsUrl, JSON.stringify({ ...seat, at: Date.now() }));
+    sessionStorage.setItem(prefix + config.wsUrl, JSON.stringify({ ...value, at: Date.now() }));
   } catch {
     // not fatal: a reload then shows the pre-join page again
   }
 }
 
-function forgetSeat() {
+/** @param {string} prefix */
+function forget(prefix) {
   try {
-    sessionStorage.removeItem(REJOIN_KEY + config.wsUrl);
+    sessionStorage.removeItem(prefix + config.wsUrl);
   } catch {
     // ignore
   }

@@ -5,10 +5,12 @@ import { canShareScreen } from "./devices.js";
 import { byId } from "./elements.js";
 import { LocalMedia } from "./local-media.js";
 import { LevelMeter } from "./meter.js";
+import { Notes } from "./notes.js";
 import { Lobby, ParticipantList } from "./participants.js";
 import { Peer } from "./peer.js";
 import { Signaling, socketUrl } from "./signaling.js";
 import { ActiveSpeaker, receiverLevel } from "./speaker.js";
+import { RecordingStatus } from "./recording.js";
 import { QualityTracker } from "./stats.js";
 import { Tiles } from "./tiles.js";
 
@@ -16,6 +18,7 @@ import { Tiles } from "./tiles.js";
 /** @typedef {import("./tiles.js").Participant} Participant */
 /** @typedef {import("./notices.js").Notices} Notices */
 /** @typedef {"connecting"|"lobby"|"room"|"ended"} View */
+/** @typedef {"left"|"ended"|"refused"|"replaced"|"consent"} Finish */
 
 const SELF = "self"; // the tile key for yourself, stable before and after welcome
 const QUALITY_EVERY_MS = 5000;
@@ -30,12 +33,24 @@ export class Room {
    * @param {{audio: boolean, video: boolean}} options.enabled whether mic and camera start on
    * @param {{audioId?: string, videoId?: string, speakerId?: string}} options.devices
    * @param {Notices} options.notices
-   * @param {() => void} [options.onFinished] after leaving or the end, once the page shows it
+   * @param {boolean} [options.consent] the participant ticked the recording notice (sent in every join)
+   * @param {(why: Finish) => void} [options.onFinished] after leaving or the end, once the page shows it
    * @param {(local: {audio: boolean, video: boolean}) => void} [options.onMediaChange] mic/camera toggled
    */
-  constructor({ config, name, tracks, enabled, devices, notices, onFinished = () => {}, onMediaChange = () => {} }) {
+  constructor({
+    config,
+    name,
+    tracks,
+    enabled,
+    devices,
+    notices,
+    consent = false,
+    onFinished = () => {},
+    onMediaChange = () => {},
+  }) {
     this.config = config;
     this.name = name;
+    this.consent = consent;
     this.media = new LocalMedia({
       tracks,
       enabled,
@@ -60,6 +75,7 @@ export class Room {
     this.peer = null;
     this.welcomed = false;
     this.recorded = config.recorded;
+    this.consentRefused = ""; // the server's words, when it wanted the recording notice ticked
     this.serverSpeaks = false; // once the server names speakers, it alone decides
     this.speakers = new ActiveSpeaker();
     this.quality = new QualityTracker();
@@ -80,6 +96,7 @@ export class Room {
       screen: /** @type {HTMLButtonElement} */ (byId("btn-screen")),
       leave: /** @type {HTMLButtonElement} */ (byId("btn-leave")),
       end: /** @type {HTMLButtonElement} */ (byId("btn-end")),
+      recordingButton: /** @type {HTMLButtonElement} */ (byId("btn-recording")),
       endDialog: /** @type {HTMLDialogElement} */ (byId("end-dialog")),
       chatForm: /** @type {HTMLFormElement} */ (byId("chat-form")),
       chatInput: /** @type {HTMLInputElement} */ (byId("chat-input")),
@@ -104,6 +121,33 @@ export class Room {
       send: (text) => this.socket.send({ type: "chat", text }),
       onProblem: (text) => this.notices.show(text),
     });
+    this.recording = new RecordingStatus({
+      indicator: this.dom.recording,
+      button: this.dom.recordingButton,
+      send: (paused) => this.socket.send({ type: "recording", paused }),
+      announce: (text) => this.notices.announce(text),
+      onProblem: (text) => this.notices.show(text),
+      initial: config.recorded ? "recording" : "off",
+    });
+    this.recording.setRole(config.role === "interviewer");
+    // Only an interviewer's page has the panel.
+    const notesPanel = document.getElementById("notes-panel");
+    /** @type {Notes|null} */
+    this.notes = notesPanel
+      ? new Notes({
+          panel: notesPanel,
+          list: byId("notes-list"),
+          count: byId("notes-count"),
+          form: /** @type {HTMLFormElement} */ (byId("note-form")),
+          input: /** @type {HTMLTextAreaElement} */ (byId("note-input")),
+          bookmark: /** @type {HTMLButtonElement} */ (byId("btn-bookmark")),
+          toggle: /** @type {HTMLButtonElement} */ (byId("notes-toggle")),
+          send: ({ text, bookmark }) =>
+            this.socket.send(bookmark ? { type: "note", text, bookmark: true } : { type: "note", text }),
+          announce: (text) => this.notices.announce(text),
+          onProblem: (text) => this.notices.show(text),
+        })
+      : null;
     this.meter = new LevelMeter(() => {});
     this.meter.attach(this.media.tracks.audio);
     this.meterTrack = this.media.tracks.audio;
@@ -156,7 +200,10 @@ export class Room {
     const on = (/** @type {string} */ type, /** @type {(m: any) => any} */ handler) => this.socket.on(type, handler);
     on("open", () => {
       const { audio, video } = this.media.state;
-      this.socket.send({ type: "join", name: this.name || undefined, audio, video });
+      /** @type {Record<string, unknown>} */
+      const join = { type: "join", name: this.name || undefined, audio, video };
+      if (this.consent) join.consent = true;
+      this.socket.send(join);
     });
     on("state", ({ state, reason }) => this.#socketState(state, reason));
     on("welcome", (m) => this.#welcome(m));
@@ -189,11 +236,22 @@ export class Room {
       this.tiles.setSpeaker(id && id === this.you?.id ? SELF : (id ?? null));
     });
     on("chat", (m) => this.chat.add(m));
+    on("recording", (m) => this.recording.update(m));
+    on("note", (m) => {
+      if (this.#isInterviewer()) this.notes?.add(m);
+    });
     on("ended", ({ by }) => this.#finish("ended", typeof by === "string" ? by : ""));
     on("error", (m) => {
       const text = typeof m.message === "string" && m.message ? m.message : "The server refused a request.";
-      this.notices.show(text);
+      if (m.code === "consent_required") {
+        // The socket closes next (4003); the end screen says what to do.
+        this.consentRefused = text;
+        return;
+      }
+      if (m.in_reply_to === "recording") this.recording.refused(text);
+      else this.notices.show(text);
       if (m.in_reply_to === "chat") this.chat.refused(text);
+      if (m.in_reply_to === "note") this.notes?.refused(text);
     });
   }
 
@@ -203,9 +261,16 @@ export class Room {
     this.welcomed = true;
     this.you = m.you && typeof m.you.id === "string" ? m.you : { id: "", name: this.name };
     this.chat.selfId = this.you?.id ?? null;
-    this.dom.end.hidden = (this.you?.role ?? this.config.role) !== "interviewer";
+    const interviewer = this.#isInterviewer();
+    this.dom.end.hidden = !interviewer;
     this.recorded = typeof m.recorded === "boolean" ? m.recorded : this.recorded;
-    this.dom.recording.hidden = !this.recorded;
+    this.recording.setRole(interviewer);
+    this.recording.update(m.recording ?? (this.recorded ? null : "off"));
+    if (this.notes) {
+      this.notes.selfId = this.you?.id ?? null;
+      this.notes.show(interviewer);
+      this.notes.replace(interviewer ? m.notes : []);
+    }
     // Every welcome starts a fresh server-side peer connection (a reconnect replaces the old
     // one), so ours starts fresh too; its offer follows.
     this.#newPeer(Array.isArray(m.ice_servers) ? m.ice_servers : this.config.iceServers);
@@ -217,7 +282,18 @@ export class Room {
     if (this.media.state.screen) this.#sendMedia(); // join has no screen field
     if (again) this.notices.announce("Reconnected.");
     else if (m.state === "lobby") this.notices.announce("You are in the lobby. An interviewer will let you in.");
-    else this.notices.announce(`You joined. ${this.#whoIsHere()}`);
+    else this.notices.announce(`You joined. ${this.#whoIsHere()}${this.#recordingNow()}`);
+  }
+
+  #isInterviewer() {
+    return (this.you?.role ?? this.config.role) === "interviewer";
+  }
+
+  #recordingNow() {
+    const state = this.recording.state;
+    if (state === "recording") return " This interview is being recorded.";
+    if (state === "paused") return " The recording is paused.";
+    return "";
   }
 
   /** @param {Participant[]} list everyone else in the room (yourself is skipped if listed) */
@@ -344,7 +420,8 @@ export class Room {
     if (this.view === "ended") return;
     // #room-status is itself a live region, so "Reconnecting…" is announced from there.
     if (state === "refused") {
-      this.#finish("refused", reason ?? "");
+      if (this.consentRefused) this.#finish("consent", this.consentRefused);
+      else this.#finish("refused", reason ?? "");
       return;
     } else if (state === "replaced") {
       this.#finish("replaced");
@@ -506,7 +583,7 @@ export class Room {
   }
 
   /**
-   * @param {"left"|"ended"|"refused"|"replaced"} why
+   * @param {Finish} why
    * @param {string} [detail]
    */
   #finish(why, detail = "") {
@@ -528,13 +605,15 @@ export class Room {
       ended: ["The interview has ended", detail ? `${detail} ended the interview for everyone. Thank you for joining.` : "The interview was ended for everyone. Thank you for joining."],
       refused: ["You are no longer connected", detail ? `The server closed the connection: ${detail}` : "The server closed the connection. Reload the page to try again."],
       replaced: ["You joined from somewhere else", "You opened the interview in another window or on another device, so this window has left the room."],
+      consent: ["Please confirm the recording notice", `${detail} Go back to the join page and tick “I understand that this interview is recorded”.`],
     };
     const [title, text] = texts[why];
     this.dom.endedTitle.textContent = title;
     this.dom.endedText.textContent = text;
     this.dom.rejoin.hidden = why === "ended";
+    this.dom.rejoin.textContent = why === "consent" ? "Back to the join page" : "Rejoin";
     this.dom.ended.hidden = false;
     this.dom.endedTitle.focus();
-    this.onFinished();
+    this.onFinished(why);
   }
 }
