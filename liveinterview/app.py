@@ -197,7 +197,7 @@ def create_app(
         db=db,
         clock=clock,
         policy=RecordingPolicy(
-            root=settings.recordings_dir,
+            root=settings.recordings_root,
             retention=timedelta(days=settings.recording_retention_days),
             review_by_interviewers=settings.review_by_interviewers,
             share_for=timedelta(days=settings.share_link_days),
@@ -217,7 +217,7 @@ def create_app(
     app[HUB] = hub
     recordings.announce_failure = hub.recording_failed
     media_recordings.on_failure = recordings.failed
-    app[COMPOSER] = composer = ComposeRunner(db=db, clock=clock, root=settings.recordings_dir)
+    app[COMPOSER] = composer = ComposeRunner(db=db, clock=clock, root=settings.recordings_root)
     closes_after = timedelta(minutes=settings.room_closes_minutes_after)
 
     async def finish_closed_rooms() -> int:
@@ -225,7 +225,7 @@ def create_app(
 
     async def repair_crashed_recordings(_app: web.Application) -> AsyncIterator[None]:
         # Files a killed server left open lack duration and seek index; a remux restores both.
-        await asyncio.to_thread(repair_unfinished, settings.recordings_dir)
+        await asyncio.to_thread(repair_unfinished, settings.recordings_root)
         yield
         await media_recordings.close()
 

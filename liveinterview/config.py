@@ -76,7 +76,7 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     turn_ttl_hours: int = 12
-    recordings_dir: Path = Path("")
+    recordings_dir: Path | None = None  # None: DATA_DIR/recordings (see recordings_root)
     recording_retention_days: int = 90
     recording_min_free_mb: int = 500
     review_by_interviewers: bool = False
@@ -85,6 +85,13 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def recordings_root(self) -> Path:
+        """Where recordings go: the setting, or DATA_DIR/recordings, never the working dir."""
+        if self.recordings_dir is not None:
+            return self.recordings_dir
+        return self.data_dir / "recordings"
 
     @property
     def secure_cookies(self) -> bool:
@@ -385,8 +392,6 @@ def _with_derived_defaults(settings: Settings) -> Settings:
         if host in {"0.0.0.0", "[::]"}:  # noqa: S104 - the link needs a reachable name
             host = "127.0.0.1"
         changes["base_url"] = f"http://{host}:{settings.port}"
-    if str(settings.recordings_dir) in {"", "."}:
-        changes["recordings_dir"] = settings.data_dir / "recordings"
     if not settings.database_url:
         changes["database_url"] = f"sqlite+aiosqlite:///{settings.data_dir / 'liveinterview.db'}"
     return settings.replace(**changes) if changes else settings

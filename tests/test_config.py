@@ -88,3 +88,11 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     expected = {env_name(spec.field) for spec in SPECS}
     assert expected - documented == set(), "settings missing from the README table"
     assert documented - expected == set(), "README documents settings that do not exist"
+
+
+def test_recordings_live_under_the_data_dir_unless_configured(tmp_path: Path) -> None:
+    assert load_settings({}).recordings_root == Path("var/recordings")
+    moved = load_settings({"LIVEINTERVIEW_DATA_DIR": str(tmp_path)})
+    assert moved.recordings_root == tmp_path / "recordings"
+    chosen = load_settings({"LIVEINTERVIEW_RECORDINGS_DIR": "/srv/recordings"})
+    assert chosen.recordings_root == Path("/srv/recordings")

@@ -60,7 +60,6 @@ async def room_server(
         base_url=f"http://127.0.0.1:{port}",
         port=port,
         media_host_addresses=("127.0.0.1",),
-        recordings_dir=settings.data_dir / "recordings",
     )
     app = create_app(
         configured,
