@@ -295,6 +295,16 @@ class Hub:
             if member is not None and member.role is Role.INTERVIEWER:
                 await self._send(session, text)
 
+    async def media_lost(self, room_id: str) -> None:
+        """The room's media process died: every socket closes with 1012 ("service restart"),
+        so each browser reconnects, rejoins its seat and gets a fresh peer connection."""
+        place = self._places.get(room_id)
+        if place is None:
+            return
+        for session in list(place.sessions.values()):
+            with contextlib.suppress(Exception):
+                await session.connection.close(1012, "Media server restarted; reconnecting")
+
     async def recording_failed(self, room_id: str, reason: str) -> None:
         """The app could not go on recording: everyone sees it, the call goes on."""
         place = self._places.get(room_id)

@@ -363,3 +363,21 @@ async def test_notes_reach_interviewers_only(connect: Connect) -> None:
     assert "note" not in [m["type"] for m in seen]  # everything Zoë got up to her own chat
     late = await connect("ines")  # a reload: notes come back with the welcome
     assert [n["text"] for n in (await next_of(late, "welcome"))["notes"]] == ["Strong on SQL"]
+
+
+async def test_a_lost_media_process_makes_everyone_reconnect_to_the_same_seat(
+    connect: Connect, hub: Hub, media: FakeMedia
+) -> None:
+    ivan = await connect("ivan")
+    ines = await connect("ines")
+    await next_of(ines, "welcome")
+    await hub.media_lost("r1")
+    assert await closing(ivan) == 1012
+    assert await closing(ines) == 1012
+    back = await connect("ivan")  # what the browser does on 1012
+    welcome = await next_of(back, "welcome")
+    assert welcome["state"] == "room"
+    assert [c for c in media.calls if c[0] == "connect" and c[2] == "user:1"] == [
+        ("connect", "r1", "user:1"),
+        ("connect", "r1", "user:1"),
+    ]
