@@ -19,6 +19,8 @@ from liveinterview.domain.rooms import RoomPolicy
 from liveinterview.mail.compose import MailComposer
 from liveinterview.mail.transport import Mailer, build_mailer
 from liveinterview.media.engine import build_engine
+from liveinterview.media.ipc import WorkerConfig
+from liveinterview.media.pool import WorkerPool
 from liveinterview.media.recording_control import MediaRecordings, repair_unfinished
 from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
@@ -189,7 +191,13 @@ def create_app(
     media_recordings = MediaRecordings(
         clock=clock, min_free_bytes=settings.recording_min_free_mb * 1024 * 1024
     )
-    if media_engine is None:
+    # The media plane: worker processes owning whole rooms (recording included), or, with
+    # media_workers = 0, the engine and recorder inside this process.
+    pool: WorkerPool | None = None
+    if media_engine is None and settings.media_worker_count > 0:
+        pool = WorkerPool(WorkerConfig.from_settings(settings), settings.media_worker_count)
+        media_engine = pool
+    elif media_engine is None:
         engine = build_engine(settings, on_publication=media_recordings.on_publication)
         media_recordings.bind(engine)
         media_engine = engine
@@ -202,7 +210,7 @@ def create_app(
             review_by_interviewers=settings.review_by_interviewers,
             share_for=timedelta(days=settings.share_link_days),
         ),
-        control=recording_control or media_recordings,
+        control=recording_control or pool or media_recordings,
         links=link_keeper,
         urls=links,
         notifier=notifier,
@@ -217,6 +225,9 @@ def create_app(
     app[HUB] = hub
     recordings.announce_failure = hub.recording_failed
     media_recordings.on_failure = recordings.failed
+    if pool is not None:
+        pool.on_failure = recordings.failed
+        pool.on_room_lost = hub.media_lost  # sockets close with 1012: browsers rejoin
     app[COMPOSER] = composer = ComposeRunner(db=db, clock=clock, root=settings.recordings_root)
     closes_after = timedelta(minutes=settings.room_closes_minutes_after)
 
@@ -255,6 +266,17 @@ def create_app(
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(repair_crashed_recordings)
+    if pool is not None:
+        media_workers = pool
+
+        async def media_plane(_app: web.Application) -> AsyncIterator[None]:
+            # After the repair (never under a live worker); stopped after the hub closed every
+            # room (on_shutdown) and before the database: each worker finishes its recordings.
+            await media_workers.launch()
+            yield
+            await media_workers.close()
+
+        app.cleanup_ctx.append(media_plane)
     app.cleanup_ctx.append(calendar_http_client)  # before the feed job: it uses the client
     if run_background_jobs:
         for job in (

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "LIVEINTERVIEW_"
+MAX_MEDIA_WORKERS = 64
 
 
 class SettingsError(ValueError):
@@ -72,6 +73,7 @@ class Settings:
     room_auto_admit: bool = False
     media_host_addresses: tuple[str, ...] = ()
     media_announced_address: str = ""
+    media_workers: int | None = None  # None: one per CPU core (see media_worker_count)
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
@@ -92,6 +94,13 @@ class Settings:
         if self.recordings_dir is not None:
             return self.recordings_dir
         return self.data_dir / "recordings"
+
+    @property
+    def media_worker_count(self) -> int:
+        """Media worker processes to run; 0: the media engine runs in the web process."""
+        if self.media_workers is None:
+            return min(MAX_MEDIA_WORKERS, os.cpu_count() or 1)
+        return self.media_workers
 
     @property
     def secure_cookies(self) -> bool:
@@ -209,6 +218,15 @@ def _ice_urls(*schemes: str) -> Callable[[str], tuple[str, ...]]:
         return urls
 
     return parse
+
+
+def _workers(raw: str) -> int | None:
+    value = raw.strip().lower()
+    if value == "auto":
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_MEDIA_WORKERS:
+        raise ValueError(f"expected auto or a number from 0 to {MAX_MEDIA_WORKERS}, got {raw!r}")
+    return int(value)
 
 
 def _text(raw: str) -> str:
@@ -342,6 +360,11 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("room_auto_admit", _bool, "New interviews admit the candidate without a click."),
     _Spec("media_host_addresses", _addresses, "Local addresses for media (ICE)."),
     _Spec("media_announced_address", _address, "Public address announced for media."),
+    _Spec(
+        "media_workers",
+        _workers,
+        "Media worker processes: `auto` (one per CPU core), 1-64, or 0 (media in the web process).",
+    ),
     _Spec("stun_urls", _ice_urls("stun"), "STUN servers handed to browsers."),
     _Spec("turn_urls", _ice_urls("turn", "turns"), "TURN servers handed to browsers."),
     _Spec("turn_secret", _text, "coturn's static-auth-secret (use-auth-secret)."),

@@ -409,6 +409,129 @@ compose_jobs = Table(
     Index("ix_compose_jobs_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
+# --- one-way (asynchronous) interviews --------------------------------------------------------
+
+question_sets = Table(
+    "question_sets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+set_questions = Table(
+    "set_questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("set_id", Integer, ForeignKey("question_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # order in the set; the practice question first
+    Column("text", Text, nullable=False),
+    Column("prep_seconds", Integer, nullable=False),
+    Column("answer_seconds", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("practice", Boolean, nullable=False, default=False),
+    Index("ix_set_questions_set_id", "set_id"),
+)
+
+oneway_interviews = Table(
+    "oneway_interviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recruiter_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("set_id", Integer, ForeignKey("question_sets.id", ondelete="SET NULL"), nullable=True),
+    Column("title", String(200), nullable=False),  # the set's title when it was sent
+    Column("position", String(200), nullable=False),
+    Column("candidate_name", String(120), nullable=False),
+    Column("candidate_email", String(254), nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("state", String(12), nullable=False),  # invited | started | completed | ...
+    # The candidate's link: token = HMAC(secret, salt + scope), only the hash is stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("salt", String(40), nullable=False),
+    Column("consent_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=False),  # retention of the answers
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_oneway_interviews_position", "position"),
+    Index("ix_oneway_interviews_state_deadline", "state", "deadline"),
+)
+
+oneway_questions = Table(
+    "oneway_questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "interview_id",
+        Integer,
+        ForeignKey("oneway_interviews.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("idx", Integer, nullable=False),  # 0, 1, ...; the practice question is -1
+    Column("text", Text, nullable=False),
+    Column("prep_seconds", Integer, nullable=False),
+    Column("answer_seconds", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("practice", Boolean, nullable=False, default=False),
+    UniqueConstraint("interview_id", "idx", name="uq_oneway_questions_interview_idx"),
+)
+
+oneway_takes = Table(
+    "oneway_takes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "interview_id",
+        Integer,
+        ForeignKey("oneway_interviews.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("question_idx", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),  # 0 for practice
+    Column("status", String(12), nullable=False),  # domain.oneway.TakeStatus
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("directory", String(200), nullable=False),  # relative to the recordings root
+    Column("file", String(200), nullable=True),  # the playable answer, once merged
+    Index("ix_oneway_takes_interview_id", "interview_id"),
+)
+
+oneway_ratings = Table(
+    "oneway_ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("take_id", Integer, ForeignKey("oneway_takes.id", ondelete="CASCADE"), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    UniqueConstraint("take_id", "reviewer_id", name="uq_oneway_ratings_take_reviewer"),
+)
+
+oneway_verdicts = Table(
+    "oneway_verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "interview_id",
+        Integer,
+        ForeignKey("oneway_interviews.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("recommendation", String(12), nullable=False),  # strong_yes | yes | no | strong_no
+    Column("comment", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("interview_id", "reviewer_id", name="uq_oneway_verdicts_interview_reviewer"),
+)
+
 __all__ = [
     "action_tokens",
     "audit_events",
@@ -422,12 +545,19 @@ __all__ = [
     "interviewer_settings",
     "mail_queue",
     "metadata",
+    "oneway_interviews",
+    "oneway_questions",
+    "oneway_ratings",
+    "oneway_takes",
+    "oneway_verdicts",
     "panel_members",
+    "question_sets",
     "recording_consents",
     "recordings",
     "reminders",
     "request_events",
     "session_events",
+    "set_questions",
     "signin_failures",
     "staff_sessions",
     "user_roles",
