@@ -124,7 +124,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             return 2
 
     async def create() -> str:
-        async with started(create_app(settings)) as app:
+        # No call runs here: the media plane stays in this process and idle (no workers).
+        async with started(create_app(settings.replace(media_workers=0))) as app:
             user = await app[STAFF].create_user(
                 email=args.email, name=args.name, roles=args.role, password=password
             )

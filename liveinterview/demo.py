@@ -36,7 +36,8 @@ async def seed_demo(settings: Settings, *, password: str | None = None) -> list[
     password = password or secrets.token_urlsafe(12)
     lines = [f"Demo accounts (password: {password}), sign in at {settings.base_url}/signin:"]
     members: dict[str, StaffMember] = {}
-    async with started(create_app(settings, run_background_jobs=False)) as app:
+    quiet = settings.replace(media_workers=0)  # seeding runs no call: no media workers
+    async with started(create_app(quiet, run_background_jobs=False)) as app:
         db = Database(settings.database_url)
         try:
             for address, name, roles, tz in DEMO_STAFF:
