@@ -22,6 +22,7 @@ from liveinterview.media.engine import build_engine
 from liveinterview.media.ipc import WorkerConfig
 from liveinterview.media.pool import WorkerPool
 from liveinterview.media.recording_control import MediaRecordings, repair_unfinished
+from liveinterview.media.take_merge import merge_take
 from liveinterview.periodic import Periodic
 from liveinterview.services.accounts import AccountService
 from liveinterview.services.availability import AvailabilityService
@@ -34,6 +35,9 @@ from liveinterview.services.interviews import InterviewService
 from liveinterview.services.invitations import Invitations
 from liveinterview.services.mail_delivery import MailDelivery
 from liveinterview.services.notify import Notifier
+from liveinterview.services.oneway import OneWayPolicy, OneWayService
+from liveinterview.services.oneway_answers import AnswerPolicy, AnswerService
+from liveinterview.services.oneway_mail import OneWayMail
 from liveinterview.services.passwords import Passwords
 from liveinterview.services.recordings import RecordingControl, RecordingPolicy, RecordingService
 from liveinterview.services.reminders import ReminderService
@@ -41,12 +45,15 @@ from liveinterview.services.rooms import IceConfig, RoomService
 from liveinterview.services.scheduling import Scheduler
 from liveinterview.services.staff import StaffService
 from liveinterview.storage.db import Database
+from liveinterview.web.answer_links import AnswerLinks
 from liveinterview.web.client import forwarded_middleware
 from liveinterview.web.csrf import csrf_middleware
 from liveinterview.web.errors import error_middleware
 from liveinterview.web.forms import token_param
 from liveinterview.web.keys import (
     ACCOUNTS,
+    ANSWER_SOCKET,
+    ANSWERS,
     AVAILABILITY,
     BOOKING,
     CLOCK,
@@ -55,6 +62,7 @@ from liveinterview.web.keys import (
     HEALTH,
     HUB,
     INTERVIEWS,
+    ONEWAY,
     OPEN_SOCKETS,
     RECORDINGS,
     REMINDERS,
@@ -65,11 +73,13 @@ from liveinterview.web.keys import (
 )
 from liveinterview.web.links import RouterLinks
 from liveinterview.web.middleware import request_log_middleware, security_headers_middleware
+from liveinterview.web.oneway_links import OneWayLinks
 from liveinterview.web.render import setup_templates
 from liveinterview.web.routes import setup_routes
 from liveinterview.web.session import session_middleware
 from liveinterview.web.sockets import OpenSockets
 from signaling.hub import Hub
+from signaling.oneway_ws import answer_socket_handler
 from signaling.ports import MediaEngine
 from signaling.ws import websocket_handler
 
@@ -216,6 +226,31 @@ def create_app(
         notifier=notifier,
     )
     app[RECORDINGS] = recordings
+    oneway_retention = timedelta(days=settings.recording_retention_days)
+    app[ONEWAY] = oneway = OneWayService(
+        db=db,
+        clock=clock,
+        secret_key=settings.secret_key,
+        policy=OneWayPolicy(root=settings.recordings_root, retention=oneway_retention),
+        mail=OneWayMail(
+            notifier=notifier,
+            urls=OneWayLinks(app.router, settings.base_url),
+            retention=oneway_retention,
+        ),
+    )
+
+    app[ANSWERS] = answers = AnswerService(
+        db=db,
+        clock=clock,
+        policy=AnswerPolicy(
+            root=settings.recordings_root, retention_days=settings.recording_retention_days
+        ),
+        control=recording_control or pool or media_recordings,
+        merge=merge_take,
+        urls=AnswerLinks(app.router, settings.base_url),
+        notifier=notifier,
+        ice_servers=rooms.ice_servers,
+    )
 
     async def on_room_event(room_id: str, kind: str, details: dict[str, object]) -> None:
         await rooms.record_event(room_id, kind, details)
@@ -224,10 +259,18 @@ def create_app(
     hub = Hub(media_engine, on_room_event=on_room_event)
     app[HUB] = hub
     recordings.announce_failure = hub.recording_failed
-    media_recordings.on_failure = recordings.failed
+
+    async def recording_failed(room_id: str, reason: str) -> None:
+        owner = answers.recording_failed if answers.owns(room_id) else recordings.failed
+        await owner(room_id, reason)
+
+    async def room_lost(room_id: str) -> None:
+        await (answers.media_lost if answers.owns(room_id) else hub.media_lost)(room_id)
+
+    media_recordings.on_failure = recording_failed
     if pool is not None:
-        pool.on_failure = recordings.failed
-        pool.on_room_lost = hub.media_lost  # sockets close with 1012: browsers rejoin
+        pool.on_failure = recording_failed
+        pool.on_room_lost = room_lost  # sockets close with 1012: browsers rejoin
     app[COMPOSER] = composer = ComposeRunner(db=db, clock=clock, root=settings.recordings_root)
     closes_after = timedelta(minutes=settings.room_closes_minutes_after)
 
@@ -237,6 +280,7 @@ def create_app(
     async def repair_crashed_recordings(_app: web.Application) -> AsyncIterator[None]:
         # Files a killed server left open lack duration and seek index; a remux restores both.
         await asyncio.to_thread(repair_unfinished, settings.recordings_root)
+        await answers.discard_unfinished()  # takes a stopped server left recording
         yield
         await media_recordings.close()
 
@@ -249,6 +293,14 @@ def create_app(
         register=app[OPEN_SOCKETS].add,
         unregister=app[OPEN_SOCKETS].discard,
     )
+    app[ANSWER_SOCKET] = answer_socket_handler(
+        desk=answers,
+        media=media_engine,
+        allowed_origins=lambda: {own_origin},
+        token_of=token_param,
+        register=app[OPEN_SOCKETS].add,
+        unregister=app[OPEN_SOCKETS].discard,
+    )
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -256,6 +308,7 @@ def create_app(
 
     async def close_sockets(app: web.Application) -> None:
         await app[HUB].close()  # room sockets: GOING_AWAY, and every peer connection closed
+        await app[ANSWERS].close()  # a take still recording is discarded, as on a lost link
         await app[OPEN_SOCKETS].close_all()
 
     app.on_shutdown.append(close_sockets)
@@ -291,6 +344,8 @@ def create_app(
             Periodic("compose", composer.run_due, COMPOSE_INTERVAL_SECONDS),
             Periodic("recordings-closing", finish_closed_rooms, CLOSING_INTERVAL_SECONDS),
             Periodic("retention", recordings.purge_expired, MAINTENANCE_INTERVAL_SECONDS),
+            Periodic("oneway-deadlines", oneway.run_deadlines, REMINDER_INTERVAL_SECONDS),
+            Periodic("oneway-retention", oneway.purge_expired, MAINTENANCE_INTERVAL_SECONDS),
         ):
             app.cleanup_ctx.append(job.cleanup_ctx())
     return app

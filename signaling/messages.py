@@ -7,9 +7,11 @@ validated into one of the `ClientMessage` types or refused with a precise reason
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+M = TypeVar("M")
 
 MAX_TEXT_FRAME = 64 * 1024  # an SDP offer/answer for 6 people is ~10-20 KB
 MAX_CHAT = 2000
@@ -26,14 +28,14 @@ class ProtocolError(Exception):
         self.message = message
 
 
-class _Message(BaseModel):
+class StrictMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- client -> server -----------------------------------------------------------------------
 
 
-class Join(_Message):
+class Join(StrictMessage):
     type: Literal["join"]
     name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     audio: bool = True
@@ -41,60 +43,60 @@ class Join(_Message):
     consent: bool = False  # ticked the recording notice (required for recorded interviews)
 
 
-class Answer(_Message):
+class Answer(StrictMessage):
     type: Literal["answer"]
     sdp: Annotated[str, Field(min_length=10, max_length=MAX_SDP)]
 
 
-class Candidate(_Message):
+class Candidate(StrictMessage):
     type: Literal["candidate"]
     candidate: Annotated[str, Field(max_length=MAX_CANDIDATE)]
     sdpMid: Annotated[str, Field(max_length=32)] | None = None  # the browser's field names
     sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None
 
 
-class MediaState(_Message):
+class MediaState(StrictMessage):
     type: Literal["media"]
     audio: bool
     video: bool
     screen: bool = False
 
 
-class Chat(_Message):
+class Chat(StrictMessage):
     type: Literal["chat"]
     text: Annotated[str, Field(min_length=1, max_length=MAX_CHAT)]
 
 
-class Admit(_Message):
+class Admit(StrictMessage):
     type: Literal["admit"]
     participant: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class End(_Message):
+class End(StrictMessage):
     type: Literal["end"]
 
 
-class Leave(_Message):
+class Leave(StrictMessage):
     type: Literal["leave"]
 
 
-class Ping(_Message):
+class Ping(StrictMessage):
     type: Literal["ping"]
     t: float = Field(ge=0)
 
 
-class RecordingControl(_Message):
+class RecordingControl(StrictMessage):
     type: Literal["recording"]
     paused: bool
 
 
-class Note(_Message):
+class Note(StrictMessage):
     type: Literal["note"]
     text: Annotated[str, Field(min_length=1, max_length=MAX_CHAT)]
     bookmark: bool = False
 
 
-class Quality(_Message):
+class Quality(StrictMessage):
     """The client's own view of its connection (from getStats), shown to the others."""
 
     type: Literal["quality"]
@@ -125,6 +127,11 @@ CLIENT_TYPES = ("join", "answer", "candidate", "media", "chat", "admit", "end", 
 
 def decode(frame: str | bytes) -> AnyClientMessage:
     """Parse one text frame from a client, or raise ProtocolError saying exactly what is wrong."""
+    return decode_with(_CLIENT, CLIENT_TYPES, frame)
+
+
+def decode_with(adapter: TypeAdapter[M], types: tuple[str, ...], frame: str | bytes) -> M:
+    """`decode` for another protocol over the same framing (`signaling.oneway_messages`)."""
     if isinstance(frame, bytes):
         raise ProtocolError("binary_frame", "Only JSON text frames are accepted.")
     if len(frame) > MAX_TEXT_FRAME:
@@ -140,10 +147,10 @@ def decode(frame: str | bytes) -> AnyClientMessage:
     kind = raw.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("bad_message", 'Message needs a "type" string.')
-    if kind not in CLIENT_TYPES:
+    if kind not in types:
         raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.")
     try:
-        return _CLIENT.validate_python(raw)
+        return adapter.validate_python(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or kind

@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from signaling import messages as wire
 from signaling.hub import Hub, Session
-from signaling.ports import Admission, GateRefused, MediaError, RoomGate
+from signaling.ports import Admission, GateRefused, MediaEngine, MediaError, RoomGate
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class RateLimit:
         return True
 
 
-class _Socket:
+class JsonSocket:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self._lock = asyncio.Lock()
@@ -95,14 +95,14 @@ def websocket_handler(
                 # A valid link at the wrong time: say why on the socket and close for good
                 # (4003), because a browser sees an HTTP refusal as a network failure and
                 # would keep reconnecting.
-                return await _refuse_on_socket(request, exc)
-            raise _http(exc) from None
+                return await refuse_on_socket(request, exc)
+            raise http_error(exc) from None
         ws = web.WebSocketResponse(
             heartbeat=HEARTBEAT_SECONDS, max_msg_size=max_message_bytes, compress=False
         )
         await ws.prepare(request)
         register(ws)
-        socket = _Socket(ws)
+        socket = JsonSocket(ws)
         session: Session | None = None
         limit = RateLimit()
         strikes = 0
@@ -152,7 +152,7 @@ def websocket_handler(
     return handler
 
 
-async def _refuse_on_socket(request: web.Request, exc: GateRefused) -> web.WebSocketResponse:
+async def refuse_on_socket(request: web.Request, exc: GateRefused) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(max_msg_size=wire.MAX_TEXT_FRAME)
     await ws.prepare(request)
     code = "not_open" if exc.status == 409 else "closed"
@@ -161,7 +161,7 @@ async def _refuse_on_socket(request: web.Request, exc: GateRefused) -> web.WebSo
     return ws
 
 
-def _http(exc: GateRefused) -> web.HTTPException:
+def http_error(exc: GateRefused) -> web.HTTPException:
     kinds: dict[int, type[web.HTTPException]] = {
         403: web.HTTPForbidden,
         404: web.HTTPNotFound,
@@ -172,7 +172,7 @@ def _http(exc: GateRefused) -> web.HTTPException:
 
 
 async def _await_join(
-    ws: web.WebSocketResponse, socket: _Socket, hub: Hub, admission: Admission
+    ws: web.WebSocketResponse, socket: JsonSocket, hub: Hub, admission: Admission
 ) -> Session | None:
     """The first message must be `join`, within a few seconds."""
     while True:
@@ -214,7 +214,7 @@ async def _await_join(
 class _ProbeEvents:
     """Media events of a probe: only the offer matters."""
 
-    def __init__(self, socket: _Socket) -> None:
+    def __init__(self, socket: JsonSocket) -> None:
         self.socket = socket
 
     async def offer(self, sdp: str, tracks: list[dict[str, str]]) -> None:
@@ -242,17 +242,27 @@ async def _probe(
         admission = await gate.identify(token)
     except GateRefused as exc:
         if exc.status in {409, 410}:
-            return await _refuse_on_socket(request, exc)
-        raise _http(exc) from None
+            return await refuse_on_socket(request, exc)
+        raise http_error(exc) from None
+    return await serve_probe(request, hub.media, admission.participant_id, register, unregister)
+
+
+async def serve_probe(
+    request: web.Request,
+    media: MediaEngine,
+    member: str,
+    register: Callable[[web.WebSocketResponse], None],
+    unregister: Callable[[web.WebSocketResponse], None],
+) -> web.StreamResponse:
+    """The probe's socket for an identified participant (also the one-way portal's check)."""
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=wire.MAX_TEXT_FRAME)
     await ws.prepare(request)
     register(ws)
-    socket = _Socket(ws)
+    socket = JsonSocket(ws)
     room_id = f"probe-{secrets.token_hex(8)}"
-    member = admission.participant_id
     limit = RateLimit()
     try:
-        await hub.media.connect_probe(room_id, member, _ProbeEvents(socket))
+        await media.connect_probe(room_id, member, _ProbeEvents(socket))
         async with asyncio.timeout(PROBE_SECONDS):
             async for frame in ws:
                 if frame.type is not WSMsgType.TEXT:
@@ -265,9 +275,9 @@ async def _probe(
                     if isinstance(message, wire.Ping):
                         await socket.send(wire.encode("pong", t=message.t))
                     elif isinstance(message, wire.Answer):
-                        await hub.media.accept_answer(room_id, member, message.sdp)
+                        await media.accept_answer(room_id, member, message.sdp)
                     elif isinstance(message, wire.Candidate):
-                        await hub.media.add_ice_candidate(
+                        await media.add_ice_candidate(
                             room_id,
                             member,
                             message.candidate,
@@ -290,7 +300,7 @@ async def _probe(
         await ws.close(code=1000, message=b"Connection check finished")
     finally:
         unregister(ws)
-        await hub.media.close_room(room_id)
+        await media.close_room(room_id)
         if not ws.closed:
             await ws.close()
     return ws

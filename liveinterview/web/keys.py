@@ -16,6 +16,8 @@ from liveinterview.services.compose_jobs import ComposeRunner
 from liveinterview.services.feeds import FeedService
 from liveinterview.services.health import HealthService
 from liveinterview.services.interviews import InterviewService
+from liveinterview.services.oneway import OneWayService
+from liveinterview.services.oneway_answers import AnswerService
 from liveinterview.services.recordings import RecordingService
 from liveinterview.services.reminders import ReminderService
 from liveinterview.services.rooms import RoomService
@@ -31,6 +33,7 @@ HEALTH = web.AppKey("health", HealthService)
 AVAILABILITY = web.AppKey("availability", AvailabilityService)
 OPEN_SOCKETS = web.AppKey("open_sockets", OpenSockets)
 INTERVIEWS = web.AppKey("interviews", InterviewService)
+ONEWAY = web.AppKey("oneway", OneWayService)
 BOOKING = web.AppKey("booking", BookingService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 FEEDS = web.AppKey("feeds", FeedService)
@@ -39,6 +42,8 @@ RECORDINGS = web.AppKey("recordings", RecordingService)
 COMPOSER = web.AppKey("composer", ComposeRunner)
 HUB = web.AppKey("hub", Hub)
 ROOM_SOCKET = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]]("room_socket")
+ANSWERS = web.AppKey("answers", AnswerService)
+ANSWER_SOCKET = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]]("answer_socket")
 
 USER = web.RequestKey[StaffMember | None]("user")
 CSRF_NONCE = web.RequestKey("csrf_nonce", str)

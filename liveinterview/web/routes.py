@@ -7,12 +7,14 @@ from aiohttp import web
 from liveinterview.domain.accounts import Permission
 from liveinterview.paths import STATIC_DIR
 from liveinterview.web.handlers import (
+    answer,
     availability,
     candidate,
     feeds,
     health,
     home,
     interviews,
+    oneway,
     recordings,
     room,
     signin,
@@ -112,3 +114,43 @@ def setup_routes(app: web.Application) -> None:
     )
     r.add_get(f"/shared/{TOKEN}", recordings.shared_page, name="shared_recording")
     r.add_get(f"/shared/{TOKEN}/video", recordings.shared_video, name="shared_video")
+
+    # One-way interviews, the candidate's side: the link is the capability; answers arrive
+    # only over the socket's WebRTC connection (there is no upload endpoint).
+    r.add_get(f"/answer/{TOKEN}", answer.answer_page, name="answer")
+    r.add_get(f"/answer/{TOKEN}/takes/{{take_id:[0-9]+}}", answer.take_video, name="answer_take")
+    r.add_get(f"/answer/{TOKEN}/ws", answer.answer_socket, name="answer_ws")
+
+    # One-way interviews, the recruiters' side (the candidate portal is /answer/{token}).
+    r.add_get("/oneway", recruiter(oneway.dashboard), name="oneway")
+    r.add_get("/oneway/sets", recruiter(oneway.sets_page), name="oneway_sets")
+    r.add_post("/oneway/sets", recruiter(oneway.create_set))
+    qset = "/oneway/sets/{set_id:[0-9]+}"
+    r.add_get(qset, recruiter(oneway.set_page), name="oneway_set")
+    r.add_post(qset, recruiter(oneway.rename_set))
+    r.add_post(f"{qset}/archive", recruiter(oneway.archive_set), name="oneway_set_archive")
+    r.add_post(f"{qset}/questions", recruiter(oneway.add_question), name="oneway_question_add")
+    question = qset + "/questions/{question_id:[0-9]+}"
+    r.add_post(question, recruiter(oneway.edit_question), name="oneway_question")
+    r.add_post(f"{question}/move", recruiter(oneway.move_question), name="oneway_question_move")
+    r.add_post(
+        f"{question}/delete", recruiter(oneway.delete_question), name="oneway_question_delete"
+    )
+    r.add_get("/oneway/invite", recruiter(oneway.invite_page), name="oneway_invite")
+    r.add_post("/oneway/invite", recruiter(oneway.invite))
+    r.add_get("/oneway/positions/{position}", recruiter(oneway.position_page),
+              name="oneway_position")  # fmt: skip
+    answers = "/oneway/interviews/{interview_id:[0-9]+}"
+    # Like recordings: any staff member may ask, and all but the allowed ones get a 404.
+    r.add_get(answers, staff_only()(oneway.interview_page), name="oneway_interview")
+    r.add_post(
+        answers + "/answers/{take_id:[0-9]+}/rating", recruiter(oneway.rate), name="oneway_rate"
+    )
+    r.add_post(f"{answers}/recommendation", recruiter(oneway.recommend), name="oneway_recommend")
+    r.add_post(f"{answers}/withdraw", recruiter(oneway.withdraw), name="oneway_withdraw")
+    r.add_post(f"{answers}/delete", recruiter(oneway.delete), name="oneway_delete")
+    r.add_get(
+        "/oneway/takes/{take_id:[0-9]+}/video",
+        staff_only()(oneway.take_video),
+        name="oneway_take_video",
+    )
