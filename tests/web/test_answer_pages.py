@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from liveinterview.app import create_app
 from liveinterview.clock import ManualClock
 from liveinterview.config import Settings
 from liveinterview.storage.db import Database
-from liveinterview.storage.tables import oneway_takes
+from liveinterview.storage.tables import oneway_interviews, oneway_takes
 from tests.conftest import DbTarget
 from tests.oneway_fixtures import QuestionSpec, sent_interview
 from tests.signaling.fakes import FakeMedia
@@ -42,6 +42,18 @@ async def test_the_portal_explains_the_questions_limits_and_consent(
     assert "js/oneway/portal.js" in page
     assert "importmap" in page
     assert "nonce-" in response.headers["Content-Security-Policy"]
+    assert "you agreed on" not in page
+
+    # Coming back after agreeing: the box is ticked and says when.
+    async with db.transaction() as conn:
+        await conn.execute(
+            update(oneway_interviews)
+            .where(oneway_interviews.c.id == sent.id)
+            .values(consent_at=clock.now(), state="started", started_at=clock.now())
+        )
+    page = await (await client.get(f"/answer/{sent.token}")).text()
+    assert f"you agreed on {clock.now():%d %b %Y, %H:%M} UTC" in page
+    assert 'aria-describedby="consent-text" checked>' in page
 
 
 async def test_unknown_expired_withdrawn_and_completed_links_get_a_clear_page(
