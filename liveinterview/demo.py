@@ -7,7 +7,7 @@ import email
 import email.policy
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from liveinterview.domain.errors import DomainError
 from liveinterview.services.interviews import PanelChoice
 from liveinterview.storage import accounts, availability
 from liveinterview.storage.db import Database
-from liveinterview.web.keys import BOOKING, CLOCK, INTERVIEWS, STAFF
+from liveinterview.web.keys import BOOKING, CLOCK, INTERVIEWS, ONEWAY, STAFF
 
 DEMO_STAFF = (
     ("admin@demo.liveinterview.test", "Ada Admin", ["admin"], "Europe/Berlin"),
@@ -29,6 +29,13 @@ DEMO_STAFF = (
 )
 CANDIDATE = ("Casey Candidate", "candidate@demo.liveinterview.test")
 CALL_CANDIDATE = ("Dana Demo", "dana@demo.liveinterview.test")
+ONEWAY_CANDIDATE = ("Olive One-Way", "olive@demo.liveinterview.test")
+ONEWAY_QUESTIONS = (
+    # text, preparation s, answer s, attempts, practice
+    ("Practice: say hello and tell us what you had for breakfast.", 10, 30, 1, True),
+    ("Tell us about a project you are proud of and your part in it.", 30, 120, 2, False),
+    ("Why would you like to work with us?", 20, 90, 2, False),
+)
 
 
 async def seed_demo(settings: Settings, *, password: str | None = None) -> list[str]:
@@ -85,7 +92,42 @@ async def seed_demo(settings: Settings, *, password: str | None = None) -> list[
             if link:
                 lines.append(f"The candidate's booking link (from the outbox): {link}")
             lines += await _demo_call(app, settings, db_url=settings.database_url)
+            lines += await _demo_oneway(app, settings, recruiter)
     return lines
+
+
+async def _demo_oneway(
+    app: web.Application, settings: Settings, recruiter: StaffMember
+) -> list[str]:
+    """A one-way interview (practice + two questions) sent to a demo candidate, due in a week."""
+    service = app[ONEWAY]
+    set_id = await service.create_set(recruiter, "Demo screening")
+    for text, prep, answer, attempts, practice in ONEWAY_QUESTIONS:
+        await service.add_question(
+            recruiter,
+            set_id,
+            text=text,
+            prep_seconds=prep,
+            answer_seconds=answer,
+            attempts=attempts,
+            practice=practice,
+        )
+    result = await service.invite(
+        recruiter,
+        set_id=set_id,
+        position="Backend Engineer",
+        deadline_day=app[CLOCK].now().date() + timedelta(days=7),
+        deadline_time=time(17, 0),
+        timezone="Europe/Berlin",
+        lines=f"{ONEWAY_CANDIDATE[0]}, {ONEWAY_CANDIDATE[1]}",
+    )
+    if not result.sent:
+        return [f"One-way interview not sent: {result.bad[0].problem if result.bad else '?'}"]
+    link = _link_in_outbox(settings, ONEWAY_CANDIDATE[1], "answer")
+    return [
+        "One-way interview sent (practice + two questions, due in 7 days):",
+        f"  candidate ({ONEWAY_CANDIDATE[0]}): {link or 'see the invitation email'}",
+    ]
 
 
 async def _demo_call(app: web.Application, settings: Settings, *, db_url: str) -> list[str]:

@@ -137,6 +137,9 @@ def test_create_user_then_demo(env: dict[str, str]) -> None:
     )
     assert "Demo call booked for" in demo.stdout
     assert re.search(r"candidate \(Dana Demo\): http://127\.0\.0\.1:\d+/join/", demo.stdout)
+    assert re.search(
+        r"candidate \(Olive One-Way\): http://127\.0\.0\.1:\d+/answer/[A-Za-z0-9_-]+", demo.stdout
+    )
     assert re.search(r"interviewer \(Ivan\): +http://127\.0\.0\.1:\d+/join/", demo.stdout)
 
 
