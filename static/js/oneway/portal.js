@@ -60,9 +60,10 @@ function announce(text) {
   dom.announcer.textContent = text;
 }
 
-/** @param {number} ms */
-function clock(ms) {
-  const seconds = Math.max(0, Math.ceil(ms / 1000));
+/** m:ss; a countdown rounds up, a length down (as video players show it).
+ * @param {number} ms @param {(x: number) => number} [round] */
+function clock(ms, round = Math.ceil) {
+  const seconds = Math.max(0, round(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
@@ -324,7 +325,7 @@ function review(question, take) {
   dom.live.hidden = true;
   dom.playback.hidden = false;
   if (take.url) dom.playback.src = take.url;
-  dom.timer.textContent = take.duration_ms ? `Length ${clock(take.duration_ms)}` : "";
+  dom.timer.textContent = take.duration_ms ? `Length ${clock(take.duration_ms, Math.floor)}` : "";
   if (question.practice) {
     state.practiced = true;
     dom.again.textContent = "Practise again";
