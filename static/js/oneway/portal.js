@@ -255,8 +255,12 @@ function showQuestion(question) {
 /** @param {any} question */
 function prepare(question) {
   showQuestion(question);
-  buttons(dom.start);
-  dom.status.textContent = "Prepare your answer; recording starts when the countdown ends.";
+  // The practice is optional: the interview can start without it.
+  if (question.practice) buttons(dom.start, dom.practiceDone);
+  else buttons(dom.start);
+  dom.status.textContent = question.practice
+    ? "Try it out: recording starts when the countdown ends. Or skip it and start the interview."
+    : "Prepare your answer; recording starts when the countdown ends.";
   tick(question.prep_seconds * 1000, (left) => `Recording starts in ${clock(left)}`, () => startTake());
 }
 
@@ -353,6 +357,7 @@ dom.keep.addEventListener("click", () => {
 });
 
 dom.practiceDone.addEventListener("click", () => {
+  stopTicker();
   const current = questionAt(state.welcome.current);
   if (current) prepare(current);
 });
