@@ -37,6 +37,7 @@ from liveinterview.services.recordings import RecordingControl
 from liveinterview.services.work import Work, unit_of_work
 from liveinterview.storage import oneway_takes as store
 from liveinterview.storage.db import Database
+from liveinterview.storage.oneway import questions_of
 from liveinterview.storage.oneway_takes import CandidateInterview, TakeRecord
 from signaling.oneway_ports import Close, Refused, Send
 from signaling.ports import GateRefused
@@ -154,7 +155,7 @@ class AnswerService:
         async with self.db.read() as conn:
             interview = await self._find(conn, token)
             rules.check_open(interview.state, now=self.clock.now(), deadline=interview.deadline)
-            questions = await store.questions_of(conn, interview.id)
+            questions = await questions_of(conn, interview.id)
             takes = await store.takes_of(conn, interview.id)
         current = rules.current_question(questions, [t.as_take() for t in takes])
         return Portal(interview, questions, takes, current, self.policy.retention_days)
@@ -361,7 +362,7 @@ class AnswerSeat:
             interview = await store.get_interview(conn, self.interview.id)
             assert interview is not None
             self.interview = interview
-            self._questions = await store.questions_of(conn, interview.id)
+            self._questions = await questions_of(conn, interview.id)
             self._takes = await store.takes_of(conn, interview.id)
 
     # --- what the socket shows ---------------------------------------------------------
@@ -425,7 +426,7 @@ class AnswerSeat:
                 async with unit_of_work(service.db) as work:
                     interview = await store.get_interview(work.conn, self.interview.id, lock=True)
                     assert interview is not None
-                    questions = await store.questions_of(work.conn, interview.id)
+                    questions = await questions_of(work.conn, interview.id)
                     takes = await store.takes_of(work.conn, interview.id)
                     wanted = next((q for q in questions if q.index == question), None)
                     if wanted is None:
@@ -483,7 +484,7 @@ class AnswerSeat:
                 async with unit_of_work(service.db) as work:
                     interview = await store.get_interview(work.conn, self.interview.id, lock=True)
                     assert interview is not None
-                    questions = await store.questions_of(work.conn, interview.id)
+                    questions = await questions_of(work.conn, interview.id)
                     takes = await store.takes_of(work.conn, interview.id)
                     take = next((t for t in takes if t.id == take_id), None)
                     if take is None:

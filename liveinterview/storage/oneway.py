@@ -364,7 +364,7 @@ async def questions_of(conn: AsyncConnection, interview_id: int) -> list[Questio
             prep=timedelta(seconds=r.prep_seconds),
             limit=timedelta(seconds=r.answer_seconds),
             attempts=r.attempts,
-            practice=r.practice,
+            practice=bool(r.practice),
         )
         for r in rows
     ]

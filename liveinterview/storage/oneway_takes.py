@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from liveinterview.domain.oneway import InterviewState, Question, Take, TakeStatus
+from liveinterview.domain.oneway import InterviewState, Take, TakeStatus
 from liveinterview.storage.tables import (
     oneway_interviews,
-    oneway_questions,
     oneway_takes,
     users,
 )
@@ -110,26 +109,6 @@ async def get_interview(
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
     return _interview(row) if row is not None else None
-
-
-async def questions_of(conn: AsyncConnection, interview_id: int) -> list[Question]:
-    """The interview's own snapshot of its questions, practice (-1) first."""
-    rows = await conn.execute(
-        select(oneway_questions)
-        .where(oneway_questions.c.interview_id == interview_id)
-        .order_by(oneway_questions.c.idx)
-    )
-    return [
-        Question(
-            index=row.idx,
-            text=row.text,
-            prep=timedelta(seconds=row.prep_seconds),
-            limit=timedelta(seconds=row.answer_seconds),
-            attempts=row.attempts,
-            practice=bool(row.practice),
-        )
-        for row in rows
-    ]
 
 
 async def takes_of(conn: AsyncConnection, interview_id: int) -> list[TakeRecord]:
