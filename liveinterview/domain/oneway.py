@@ -21,6 +21,9 @@ MAX_PREP = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 # A take is cut this long after its limit, whatever the browser does (network, clocks).
 GRACE = timedelta(seconds=2)
+# A candidate who was answering when the deadline came may still keep that answer this long
+# after it (watching a take and choosing takes a minute); nothing new starts after the deadline.
+FINISH_AFTER_DEADLINE = timedelta(minutes=15)
 MAX_INVITES = 200
 
 
@@ -199,13 +202,26 @@ def check_can_keep(
     state: InterviewState,
 ) -> None:
     """Any finished attempt of the current question may become the answer (before the
-    deadline); the others of that question are then not kept."""
-    check_open(state, now=now, deadline=deadline)
+    deadline, or shortly after it for a take recorded as it came); the others of that question
+    are then not kept."""
+    when = take.started_at if finishing(take, now, deadline) else now
+    check_open(state, now=when, deadline=deadline)
     if take.status is not TakeStatus.DONE:
         raise Conflict("Only a finished recording can be kept.")
     current = current_question(questions, takes)
     if current is None or take.question != current.index:
         raise Conflict("This recording is not for the current question.")
+
+
+def finishing(take: Take, now: datetime, deadline: datetime) -> bool:
+    """`now` is just after the deadline and `take` was being recorded or watched as it came:
+    it started before the deadline and ended at most FINISH_AFTER_DEADLINE before it."""
+    ended = take.ended_at or take.started_at
+    return (
+        deadline <= now < deadline + FINISH_AFTER_DEADLINE
+        and take.started_at < deadline
+        and ended >= deadline - FINISH_AFTER_DEADLINE
+    )
 
 
 def completed(questions: Sequence[Question], takes: Sequence[Take]) -> bool:

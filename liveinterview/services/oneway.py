@@ -20,6 +20,7 @@ from liveinterview.clock import Clock
 from liveinterview.domain.accounts import Permission, Role, StaffMember, require
 from liveinterview.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from liveinterview.domain.oneway import (
+    FINISH_AFTER_DEADLINE,
     MAX_QUESTIONS,
     BadLine,
     InterviewState,
@@ -751,9 +752,12 @@ class OneWayService:
         return queued
 
     async def expire_overdue(self) -> int:
-        """Open interviews past their deadline become expired."""
+        """Open interviews past their deadline become expired (once a candidate answering as
+        it came has had FINISH_AFTER_DEADLINE to keep that answer)."""
         async with unit_of_work(self.db) as work:
-            ids = await store.expire_overdue(work.conn, now=self.clock.now())
+            ids = await store.expire_overdue(
+                work.conn, now=self.clock.now(), grace=FINISH_AFTER_DEADLINE
+            )
         if ids:
             log.info("one-way interviews expired", extra={"count": len(ids)})
         return len(ids)

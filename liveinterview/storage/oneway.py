@@ -496,13 +496,16 @@ async def set_state(
     )
 
 
-async def expire_overdue(conn: AsyncConnection, *, now: datetime) -> list[int]:
-    """Mark open interviews whose deadline has passed as expired; their ids."""
+async def expire_overdue(
+    conn: AsyncConnection, *, now: datetime, grace: timedelta = timedelta(0)
+) -> list[int]:
+    """Mark open interviews whose deadline passed at least `grace` ago as expired; their ids."""
     ids = [
         r[0]
         for r in await conn.execute(
             select(oneway_interviews.c.id).where(
-                oneway_interviews.c.state.in_(OPEN_STATES), oneway_interviews.c.deadline <= now
+                oneway_interviews.c.state.in_(OPEN_STATES),
+                oneway_interviews.c.deadline <= now - grace,
             )
         )
     ]

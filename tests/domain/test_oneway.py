@@ -6,6 +6,7 @@ import pytest
 
 from liveinterview.domain.errors import Conflict, Gone, InvalidInput
 from liveinterview.domain.oneway import (
+    FINISH_AFTER_DEADLINE,
     InterviewState,
     Question,
     Take,
@@ -17,6 +18,7 @@ from liveinterview.domain.oneway import (
     completed,
     current_question,
     cut_off,
+    finishing,
     parse_invite_lines,
 )
 
@@ -151,3 +153,26 @@ def test_invite_lines_are_parsed_and_bad_ones_reported() -> None:
         (5, "Enter a valid email address, like name@example.com."),
         (6, "This address is already in the list."),
     ]
+
+
+def test_an_answer_recorded_as_the_deadline_came_can_be_kept_shortly_after_it() -> None:
+    minute = timedelta(minutes=1)
+    running = Take(5, 0, 1, TakeStatus.DONE, DEADLINE - minute, DEADLINE + minute)
+    kept_late = {"deadline": DEADLINE, "state": InterviewState.STARTED}
+    check_can_keep(running, QUESTIONS, [running], now=DEADLINE + 5 * minute, **kept_late)  # type: ignore[arg-type]
+    too_late = DEADLINE + FINISH_AFTER_DEADLINE
+    with pytest.raises(Gone, match="deadline"):
+        check_can_keep(running, QUESTIONS, [running], now=too_late, **kept_late)  # type: ignore[arg-type]
+    # A take finished long before the deadline had its chance; one started after it never runs.
+    old = Take(6, 0, 1, TakeStatus.DONE, DEADLINE - 2 * FINISH_AFTER_DEADLINE,
+               DEADLINE - FINISH_AFTER_DEADLINE - minute)  # fmt: skip
+    assert not finishing(old, DEADLINE + minute, DEADLINE)
+    after = Take(7, 0, 1, TakeStatus.DONE, DEADLINE, DEADLINE + minute)
+    assert not finishing(after, DEADLINE + 2 * minute, DEADLINE)
+    # ... and the interview's state still rules: withdrawn is withdrawn.
+    with pytest.raises(Gone, match="withdrawn"):
+        check_can_keep(running, QUESTIONS, [running], now=DEADLINE + minute,
+                       deadline=DEADLINE, state=InterviewState.WITHDRAWN)  # fmt: skip
+    # Nothing new starts after the deadline, not even for the question being answered.
+    with pytest.raises(Gone, match="deadline"):
+        start(Q1, [running], now=DEADLINE + minute)

@@ -257,6 +257,20 @@ async def test_nothing_is_answered_after_the_deadline(
     assert await statuses(db, interview.id) == [(0, 1, "done")]  # kept as it was
 
 
+async def test_an_answer_recorded_as_the_deadline_came_can_still_be_kept(
+    answers: AnswerService, db: Database, settings: Settings, clock: ManualClock
+) -> None:
+    interview = await sent(db, settings, clock)
+    holder, socket = await seat(answers, interview.token)
+    clock.advance(timedelta(days=7) - timedelta(minutes=1))  # a minute before the deadline
+    take = await record(holder, socket, 0)
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(Refused, match="deadline"):
+        await holder.start_take(0)  # no new attempt after the deadline...
+    await holder.keep(take["id"])  # ...but the answer given as it came is kept
+    assert await statuses(db, interview.id) == [(0, 1, "kept")]
+
+
 async def test_one_connection_holds_an_interview_unless_another_takes_over(
     answers: AnswerService, db: Database, settings: Settings, clock: ManualClock
 ) -> None:
