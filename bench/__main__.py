@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from bench import bench_booking, bench_busy, bench_forwarding, bench_slots, report
+from bench import bench_booking, bench_busy, bench_forwarding, bench_slots, capacity, report
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -267,6 +269,38 @@ def forwarding_section() -> str:
     )
 
 
+def capacity_section() -> str:
+    load = os.getloadavg()[0]
+    result = capacity.run()
+    after = os.getloadavg()[0]
+    saved = Path(tempfile.gettempdir()) / "liveinterview-bench-capacity.json"
+    saved.write_text(json.dumps(result))
+    print(
+        f"bench: capacity result kept in {saved} (`python -m bench.capacity --load`)",
+        file=sys.stderr,
+    )
+    capacity.plot(result, DOCS.parent / "capacity.png")
+    return "\n".join(
+        [
+            "## Capacity: rooms per machine vs Janus and MediaRelay (`bench/capacity.py`)",
+            "",
+            capacity.introduction(result),
+            "",
+            capacity.markdown(result, "capacity.png"),
+            "",
+            f"Command: `{capacity.COMMAND}` (what `make bench` runs for this section; "
+            "`python -m bench.capacity --save FILE` runs it alone and keeps the JSON, "
+            "`--load FILE` renders a saved run).",
+            "",
+            f"Load average (1 minute) when this section started: {load:.2f}, when it ended: "
+            f"{after:.2f}, on {os.cpu_count()} CPUs. This benchmark keeps its own processes "
+            f"under {capacity.MACHINE_BUDGET_PCT:.0f} % of the machine; the *machine busy* "
+            "column shows what everything together used in each window.",
+            "",
+        ]
+    )
+
+
 def main() -> int:
     sections = [report.header("make bench")]
     for name, section in (
@@ -274,6 +308,7 @@ def main() -> int:
         ("booking under load", booking_section),
         ("calendar import", busy_section),
         ("forwarding vs MediaRelay", forwarding_section),
+        ("capacity vs Janus and MediaRelay", capacity_section),
     ):
         print(f"bench: {name}…", file=sys.stderr, flush=True)
         sections.append(section())

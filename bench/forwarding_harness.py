@@ -91,7 +91,8 @@ class Child:
             await self.process.wait()
 
 
-async def start(name: str, module: str, *args: str) -> Child:
+async def start(name: str, module: str, *args: str, limit: int = 1 << 16) -> Child:
+    """`limit`: the longest reply line the child may send, in bytes."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -100,6 +101,7 @@ async def start(name: str, module: str, *args: str) -> Child:
         cwd=ROOT,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        limit=limit,
     )
     assert process.stdout
     async with asyncio.timeout(REPLY_TIMEOUT):

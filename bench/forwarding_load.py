@@ -267,8 +267,7 @@ class Participant:
             if id(receiver) not in self._tapped:
                 if JITTER_BUFFER not in vars(receiver):
                     raise RuntimeError(f"aiortc's receiver has no {JITTER_BUFFER} any more")
-                counter = self.video if transceiver.kind == "video" else self.audio
-                setattr(receiver, JITTER_BUFFER, counter)
+                setattr(receiver, JITTER_BUFFER, self._counter_for(transceiver.kind))
                 self._tapped.add(id(receiver))
         if self.camera and self.microphone and not self._filled:
             self._fill_slots()
@@ -282,6 +281,10 @@ class Participant:
             for candidate in candidates:
                 self._send({"op": "candidate", "candidate": candidate, "sdpMid": mid})
             self._send({"op": "candidate", "candidate": ""})
+
+    def _counter_for(self, kind: str) -> VideoCounter | AudioCounter:
+        """What stands in for the jitter buffer of a new receiver of this kind."""
+        return self.video if kind == "video" else self.audio
 
     def _fill_slots(self) -> None:
         """The first audio and the first video section carry the microphone and the camera."""

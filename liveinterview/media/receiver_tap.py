@@ -12,9 +12,11 @@ connections (its class is swapped for `_TappedReceiver` before it starts):
   and the remote track's queue stays empty (a track nobody reads cannot pile up frames).
 
 Sender reports are passed on too (`_handle_rtcp_packet`), and keyframe requests go out through
-aiortc's own `_send_rtcp_pli`. `check_receiver` verifies the private attributes exist and
-fails loudly when an aiortc upgrade renames them; tests/media/test_aiortc_pins.py pins the
-behaviour.
+aiortc's own `_send_rtcp_pli`. The REMB feedback aiortc sends to the publisher is paced
+(`RembPacer`, in `_send_rtcp`): while its estimator detects overuse it produces an estimate
+with every RTP packet, and each became an RTCP packet of its own. `check_receiver` verifies
+the private attributes exist and fails loudly when an aiortc upgrade renames them;
+tests/media/test_aiortc_pins.py pins the behaviour.
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ from typing import Any, Protocol
 
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
-from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
 from liveinterview.media.packets import ReceivedRtp, SenderReport
 
@@ -41,8 +50,16 @@ STARTED = "_RTCRtpReceiver__started"
 DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 RTCP_TASK = "_RTCRtpReceiver__rtcp_task"
 RECEIVER_ATTRIBUTES = (JITTER_BUFFER, CODECS, RTX_SSRC, STARTED, DECODER_THREAD, RTCP_TASK)
-RECEIVER_METHODS = ("_handle_rtp_packet", "_handle_rtcp_packet", "_run_rtcp", "_send_rtcp_pli")
+RECEIVER_METHODS = (
+    "_handle_rtp_packet",
+    "_handle_rtcp_packet",
+    "_run_rtcp",
+    "_send_rtcp",
+    "_send_rtcp_pli",
+)
 _TAP = "_liveinterview_tap"
+REMB_INTERVAL = 0.2  # seconds between REMBs, as libwebrtc spaces them
+REMB_DROP = 0.97  # an estimate under 97 % of the last one sent goes out at once
 
 
 class AiortcInternalsChanged(RuntimeError):
@@ -83,6 +100,7 @@ class ReceiverTap:
         self.listener: RtpListener | None = None
         self.ssrc: int | None = None  # the publisher's media SSRC, once packets arrive
         self.packets = 0
+        self.remb = RembPacer(now)
         self._now = now
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -128,6 +146,29 @@ class ReceiverTap:
             )
 
 
+class RembPacer:
+    """Which of aiortc's REMB estimates go out: one per `REMB_INTERVAL`, or a drop at once.
+
+    aiortc's receiver sends a REMB for every new estimate, and while its delay-based detector
+    sees overuse (jitter on a busy machine is enough) that is one per RTP packet received:
+    about 6 % of a media worker's samples in a profile of the capacity benchmark on a busy
+    machine (docs/benchmarks.md). A fall of 3 % or more is never held back, so the publisher
+    still slows down at once.
+    """
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._last: tuple[float, int] | None = None  # (when, bitrate) of the last REMB sent
+
+    def allow(self, bitrate: int) -> bool:
+        now = self._now()
+        last = self._last
+        if last is not None and now - last[0] < REMB_INTERVAL and bitrate >= last[1] * REMB_DROP:
+            return False
+        self._last = (now, bitrate)
+        return True
+
+
 class _JitterBufferStandIn:
     """Takes the jitter buffer's place: every packet to the tap, never a frame to decode."""
 
@@ -153,6 +194,13 @@ class _TappedReceiver(RTCRtpReceiver):
         self.transport._register_rtp_receiver(self, parameters)
         state[RTCP_TASK] = asyncio.ensure_future(self._run_rtcp())
         state[STARTED] = True
+
+    async def _send_rtcp(self, packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            tap: ReceiverTap = _state(self)[_TAP]
+            if not tap.remb.allow(unpack_remb_fci(packet.fci)[0]):
+                return
+        await super()._send_rtcp(packet)
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
         await super()._handle_rtcp_packet(packet)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SENDER_METHODS = ("_next_encoded_frame", "_send_keyframe", "_run_rtp", "_handle_rtcp_packet")
 _PICTURE_ID = "_liveinterview_picture_id"
+_CHECKED_SOURCE = "_liveinterview_checked_source"  # the track last found to be a PacketSource
 
 
 @runtime_checkable
@@ -47,11 +48,28 @@ def check_sender(sender: RTCRtpSender) -> None:
         )
 
 
+def _packet_source(sender: RTCRtpSender) -> PacketSource | None:
+    """The sender's track if it is a PacketSource.
+
+    `isinstance` against a runtime-checkable Protocol inspects every member on each call
+    (≈ 2 % of a busy worker's event loop when it ran per frame), so the answer is kept per sender
+    until its track changes.
+    """
+    source = sender.track
+    state = vars(sender)
+    if state.get(_CHECKED_SOURCE) is source and source is not None:
+        return cast(PacketSource, source)  # checked when it became the track
+    if not isinstance(source, PacketSource):
+        return None
+    state[_CHECKED_SOURCE] = source
+    return source
+
+
 class _FeedingSender(RTCRtpSender):
     async def _next_encoded_frame(self, codec: RTCRtpCodecParameters) -> RTCEncodedFrame | None:
-        source = self.track
-        if not isinstance(source, PacketSource):
-            raise AiortcInternalsChanged(f"a fed sender got a {type(source)} track")
+        source = _packet_source(self)
+        if source is None:
+            raise AiortcInternalsChanged(f"a fed sender got a {type(self.track)} track")
         out = await source.next_outgoing()
         if not self._enabled:
             source.dropped_by_sender()  # still read, so nothing piles up meanwhile
@@ -72,8 +90,8 @@ class _FeedingSender(RTCRtpSender):
         return RTCEncodedFrame(payloads, out.timestamp, level)  # type: ignore[arg-type]
 
     def _send_keyframe(self) -> None:
-        source = self.track
-        if isinstance(source, PacketSource):
+        source = _packet_source(self)
+        if source is not None:
             source.keyframe_requested()
 
 

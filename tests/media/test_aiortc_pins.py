@@ -22,12 +22,14 @@ from aiortc.rtcrtpparameters import (
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RtcpPsfbPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
 )
 
 from liveinterview.media import sdp_text, vp8
@@ -38,6 +40,7 @@ from liveinterview.media.publication import Publication, Source
 from liveinterview.media.receiver_tap import (
     DECODER_THREAD,
     AiortcInternalsChanged,
+    RembPacer,
     check_receiver,
     tap_receiver,
 )
@@ -244,3 +247,60 @@ async def test_gathering_on_chosen_addresses_leaves_aiortc_nothing_to_gather() -
     assert set(sdp_text.candidate_addresses(sdp)) == {"127.0.0.1"}
     assert len(sdp_text.candidate_addresses(sdp)) == 2  # one per section, one shared transport
     await pc.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("after", "bitrate", "sent"),
+    [
+        (0.05, 1_000_000, False),  # the same estimate again, too soon
+        (0.05, 1_100_000, False),  # a rise waits for the interval
+        (0.05, 960_000, True),  # a fall of 4 % goes out at once
+        (0.05, 980_000, False),  # a fall of 2 % waits
+        (0.2, 1_000_000, True),  # the interval passed
+    ],
+)
+def test_remb_goes_out_every_200_ms_or_at_once_when_it_falls(
+    after: float, bitrate: int, sent: bool
+) -> None:
+    clock = Clock()
+    pacer = RembPacer(clock)
+    assert pacer.allow(1_000_000)  # the first one always goes out
+    clock.now = after
+    assert pacer.allow(bitrate) is sent
+
+
+async def test_a_tapped_receiver_paces_the_rembs_aiortc_sends(
+    transport: RTCDtlsTransport,
+) -> None:
+    sent: list[bytes] = []
+
+    async def send_rtp(data: bytes) -> None:
+        sent.append(data)
+
+    transport._send_rtp = send_rtp  # type: ignore[method-assign]  # a transport that records
+    clock = Clock()
+    receiver = RTCRtpReceiver("video", transport)
+    tap_receiver(receiver, now=clock)
+
+    def remb(bitrate: int) -> RtcpPsfbPacket:
+        return RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=pack_remb_fci(bitrate, [1234])
+        )
+
+    for bitrate in (1_000_000, 1_000_000, 1_050_000):  # overuse: one estimate per packet
+        await receiver._send_rtcp(remb(bitrate))
+    assert len(sent) == 1
+    await receiver._send_rtcp(remb(500_000))  # a real drop is not held back
+    clock.now = 0.25
+    await receiver._send_rtcp(remb(600_000))
+    await receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=1234))
+    assert len(sent) == 4
+    await receiver.stop()
