@@ -90,7 +90,7 @@ def pg_schema() -> Iterator[tuple[str, str]]:
     """A fresh schema in the PostgreSQL test database, migrated once per test session."""
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(PG_SKIP_REASON)
+        pytest.skip(reason=PG_SKIP_REASON)
     schema = f"li_test_{uuid.uuid4().hex[:12]}"
 
     async def create() -> None:

@@ -35,10 +35,11 @@ from liveinterview.services.notify import Notifier
 from liveinterview.services.oneway import find_by_token
 from liveinterview.services.recordings import RecordingControl
 from liveinterview.services.work import Work, unit_of_work
+from liveinterview.storage import oneway as interviews
 from liveinterview.storage import oneway_takes as store
 from liveinterview.storage.db import Database
-from liveinterview.storage.oneway import questions_of
-from liveinterview.storage.oneway_takes import CandidateInterview, TakeRecord
+from liveinterview.storage.oneway import OneWayInterview, questions_of
+from liveinterview.storage.oneway_takes import TakeRecord
 from signaling.oneway_ports import Close, Refused, Send
 from signaling.ports import GateRefused
 
@@ -90,7 +91,7 @@ class AnswerPolicy:
 class Portal:
     """What the candidate's page shows before connecting."""
 
-    interview: CandidateInterview
+    interview: OneWayInterview
     questions: list[Question]
     takes: list[TakeRecord]
     current: Question | None
@@ -144,7 +145,7 @@ class AnswerService:
 
     # --- the link ---------------------------------------------------------------------
 
-    async def open(self, token: str) -> CandidateInterview:
+    async def open(self, token: str) -> OneWayInterview:
         """The interview this link opens, NotFound for unknown links, Gone for closed ones."""
         async with self.db.read() as conn:
             interview = await self._find(conn, token)
@@ -177,9 +178,8 @@ class AnswerService:
             raise NotFound("There is no such recording.")
         return path
 
-    async def _find(self, conn: AsyncConnection, token: str) -> CandidateInterview:
-        found = await find_by_token(conn, token)
-        interview = await store.get_interview(conn, found.id) if found is not None else None
+    async def _find(self, conn: AsyncConnection, token: str) -> OneWayInterview:
+        interview = await find_by_token(conn, token)
         if interview is None:
             raise NotFound("This link is not valid. Check that you copied all of it.")
         if interview.deleted_at is not None:
@@ -293,9 +293,7 @@ class AnswerService:
     def _directory(self, interview_id: int, take_id: int) -> str:
         return f"oneway/{interview_id}/{take_id}"
 
-    async def _notify_completed(
-        self, work: Work, interview: CandidateInterview, answers: int
-    ) -> None:
+    async def _notify_completed(self, work: Work, interview: OneWayInterview, answers: int) -> None:
         kept_until = interview.expires_at.strftime("%d %B %Y")
         context = {
             "position": interview.position,
@@ -312,16 +310,14 @@ class AnswerService:
             context=context,
             dedupe_key=f"oneway-completed:{interview.id}",
         )
-        recruiter = await store.recruiter_contact(work.conn, interview.recruiter_id)
-        if recruiter is not None:
-            await self.notifier.queue(
-                work,
-                "oneway_submitted",
-                to=recruiter,
-                subject=f"{interview.candidate_name} answered: {interview.position}",
-                context={**context, "link": self.urls.review(interview.id)},
-                dedupe_key=f"oneway-submitted:{interview.id}",
-            )
+        await self.notifier.queue(
+            work,
+            "oneway_submitted",
+            to=(interview.recruiter_name, interview.recruiter_email),
+            subject=f"{interview.candidate_name} answered: {interview.position}",
+            context={**context, "link": self.urls.review(interview.id)},
+            dedupe_key=f"oneway-submitted:{interview.id}",
+        )
 
 
 @dataclass
@@ -337,7 +333,7 @@ class AnswerSeat:
     def __init__(
         self,
         service: AnswerService,
-        interview: CandidateInterview,
+        interview: OneWayInterview,
         token: str,
         send: Send,
         close: Close | None,
@@ -359,7 +355,7 @@ class AnswerSeat:
 
     async def load(self) -> None:
         async with self.service.db.read() as conn:
-            interview = await store.get_interview(conn, self.interview.id)
+            interview = await interviews.get_interview(conn, self.interview.id)
             assert interview is not None
             self.interview = interview
             self._questions = await questions_of(conn, interview.id)
@@ -424,7 +420,9 @@ class AnswerSeat:
             now = service.clock.now()
             try:
                 async with unit_of_work(service.db) as work:
-                    interview = await store.get_interview(work.conn, self.interview.id, lock=True)
+                    interview = await interviews.get_interview(
+                        work.conn, self.interview.id, for_update=True
+                    )
                     assert interview is not None
                     questions = await questions_of(work.conn, interview.id)
                     takes = await store.takes_of(work.conn, interview.id)
@@ -482,7 +480,9 @@ class AnswerSeat:
             now = service.clock.now()
             try:
                 async with unit_of_work(service.db) as work:
-                    interview = await store.get_interview(work.conn, self.interview.id, lock=True)
+                    interview = await interviews.get_interview(
+                        work.conn, self.interview.id, for_update=True
+                    )
                     assert interview is not None
                     questions = await questions_of(work.conn, interview.id)
                     takes = await store.takes_of(work.conn, interview.id)

@@ -1,5 +1,5 @@
-"""The candidate's side of one-way interviews in SQL: the interview a link opens, its question
-snapshot, and the recorded takes."""
+"""The candidate's side of one-way interviews in SQL: the recorded takes (the interview and its
+question snapshot are read through `storage.oneway`)."""
 
 from __future__ import annotations
 
@@ -16,27 +16,7 @@ from liveinterview.domain.oneway import InterviewState, Take, TakeStatus
 from liveinterview.storage.tables import (
     oneway_interviews,
     oneway_takes,
-    users,
 )
-
-
-@dataclass(frozen=True)
-class CandidateInterview:
-    """What the candidate's link opens."""
-
-    id: int
-    recruiter_id: int
-    title: str
-    position: str
-    candidate_name: str
-    candidate_email: str
-    deadline: datetime
-    state: InterviewState
-    consent_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    expires_at: datetime
-    deleted_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -58,24 +38,6 @@ class TakeRecord:
         )
 
 
-def _interview(row: Row[Any]) -> CandidateInterview:
-    return CandidateInterview(
-        id=row.id,
-        recruiter_id=row.recruiter_id,
-        title=row.title,
-        position=row.position,
-        candidate_name=row.candidate_name,
-        candidate_email=row.candidate_email,
-        deadline=row.deadline,
-        state=InterviewState(row.state),
-        consent_at=row.consent_at,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-        expires_at=row.expires_at,
-        deleted_at=row.deleted_at,
-    )
-
-
 def _take(row: Row[Any]) -> TakeRecord:
     return TakeRecord(
         id=row.id,
@@ -89,26 +51,6 @@ def _take(row: Row[Any]) -> TakeRecord:
         directory=row.directory,
         file=row.file,
     )
-
-
-async def find_by_token_hash(
-    conn: AsyncConnection, token_hash: str, *, lock: bool = False
-) -> CandidateInterview | None:
-    query = select(oneway_interviews).where(oneway_interviews.c.token_hash == token_hash)
-    if lock:  # serializes one interview's writes on PostgreSQL (SQLite serializes them all)
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return _interview(row) if row is not None else None
-
-
-async def get_interview(
-    conn: AsyncConnection, interview_id: int, *, lock: bool = False
-) -> CandidateInterview | None:
-    query = select(oneway_interviews).where(oneway_interviews.c.id == interview_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return _interview(row) if row is not None else None
 
 
 async def takes_of(conn: AsyncConnection, interview_id: int) -> list[TakeRecord]:
@@ -228,10 +170,3 @@ async def unfinished_takes(conn: AsyncConnection) -> list[TakeRecord]:
         )
     )
     return [_take(row) for row in rows]
-
-
-async def recruiter_contact(conn: AsyncConnection, user_id: int) -> tuple[str, str] | None:
-    row = (
-        await conn.execute(select(users.c.name, users.c.email).where(users.c.id == user_id))
-    ).first()
-    return (row.name, row.email) if row is not None else None
