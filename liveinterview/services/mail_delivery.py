@@ -18,6 +18,7 @@ from liveinterview.storage.db import Database
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+FRESH_GRACE = timedelta(minutes=1)
 # After the n-th failed attempt, wait RETRY_DELAYS[n-1]; after the last one, give up.
 RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720, 1440))
 
@@ -31,11 +32,20 @@ class MailDelivery:
         self.clock = clock
 
     async def deliver(self, ids: Sequence[int] | None = None) -> int:
-        """Send the given queued messages (or every due one); return how many went out."""
+        """Send the given queued messages (or every due one); return how many went out.
+
+        Without `ids` (the delivery loop) a message queued less than `FRESH_GRACE` ago and not
+        tried yet is left to the request that queued it, which sends it right after its
+        commit: otherwise the loop could claim it first and the request's response would go
+        out before its own emails.
+        """
         sent = 0
+        grace = FRESH_GRACE if ids is None else timedelta(0)
         while True:
             async with self.db.transaction() as conn:
-                batch = await mail_queue.claim(conn, now=self.clock.now(), lease=LEASE, ids=ids)
+                batch = await mail_queue.claim(
+                    conn, now=self.clock.now(), lease=LEASE, ids=ids, fresh_grace=grace
+                )
             if not batch:
                 return sent
             sent += await self._send(batch)

@@ -61,9 +61,12 @@ async def claim(
     lease: timedelta,
     limit: int = 20,
     ids: Sequence[int] | None = None,
+    fresh_grace: timedelta = timedelta(0),
 ) -> list[QueuedMail]:
     """Take due, unclaimed messages for this process until `now + lease`.
 
+    `fresh_grace`: leave a message never tried yet alone until it has been queued this long
+    (the work that queued it delivers it right after its commit; the loop is the fallback).
     On PostgreSQL rows locked by another process are skipped (FOR UPDATE SKIP LOCKED); on
     SQLite the write transaction is exclusive, so two claims never overlap there either.
     """
@@ -72,6 +75,11 @@ async def claim(
         mail_queue.c.next_attempt_at <= now,
         or_(mail_queue.c.claimed_until.is_(None), mail_queue.c.claimed_until < now),
     )
+    if fresh_grace:
+        condition = and_(
+            condition,
+            or_(mail_queue.c.attempts > 0, mail_queue.c.next_attempt_at <= now - fresh_grace),
+        )
     if ids is not None:
         condition = and_(condition, mail_queue.c.id.in_(list(ids)))
     query = (
