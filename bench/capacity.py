@@ -71,6 +71,8 @@ def label(config: dict[str, Any]) -> str:
     if system == "relay":
         return "aiortc MediaRelay"
     recording = "rec on" if config["record"] else "rec off"
+    if not config.get("direct", True):
+        recording += ", aiortc's tasks (before)"
     if system == "engine":
         return f"ours in-process, {recording}"
     workers = config["workers"]
@@ -356,7 +358,12 @@ def histogram_columns() -> list[tuple[str, str]]:
 
 
 def _ours(result: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in result["configs"] if e["config"]["system"] in ("engine", "pool")]
+    """Our server as it runs now (the *before* configuration is not held to the targets)."""
+    return [
+        e
+        for e in result["configs"]
+        if e["config"]["system"] in ("engine", "pool") and e["config"].get("direct", True)
+    ]
 
 
 def _entry(result: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -386,6 +393,23 @@ def targets(result: dict[str, Any]) -> list[dict[str, object]]:
                     else "–"
                 ),
                 "verdict": verdict(None if ratio is None else ratio <= TARGET_JANUS_RATIO),
+            }
+        )
+
+    after, before = _entry(result, "pool1-off"), _entry(result, "pool1-off-aiortc")
+    if after and before:
+        f_after, f_before = per_room(after), per_room(before)
+        change = f_after[0] / f_before[0] - 1 if f_after and f_before and f_before[0] else None
+        rows.append(
+            {
+                "target": "the profile's biggest item fixed: the direct path vs aiortc's receive "
+                "and send tasks (1 worker, rec off), CPU per room",
+                "measured": (
+                    f"{f_before[0]:.2f} → {f_after[0]:.2f} % of a core per room: {change:+.0%}"
+                    if change is not None and f_after and f_before
+                    else "–"
+                ),
+                "verdict": "before → after",
             }
         )
 
@@ -515,25 +539,26 @@ TARGET_COLUMNS = [("target", "target"), ("measured", "measured in this run"), ("
 
 
 READING = (
-    "Reading it: a worker's time goes per packet, and most of it is outside our relay code: "
-    "the kernel's UDP send (one `sendto` system call per RTP packet; on loopback it also "
-    "carries the receiving side's kernel work, which Janus pays the same way), aiortc's "
-    "RTP/RTCP stack in Python (per received packet: parsing, statistics, NACK and REMB "
-    "bookkeeping; per sent packet: header extensions, the retransmission history), SRTP, "
-    "and the asyncio event loop around each datagram. Our own code (tap, reassembly, fan-out, "
-    "forwarding track, sender feed) is a small share. Closing the gap to Janus' CPU per "
-    "room would take batched sends (`sendmmsg`/GSO under asyncio's datagram transport) and a "
-    "receive path without aiortc's per-packet Python bookkeeping: changes to how aiortc and "
-    "aioice are driven, not a contained fix. Fixed here (both in `liveinterview/media/`): "
-    "(1) while aiortc's delay-based estimator detects overuse (on a busy machine, jitter is "
+    "Reading it: a worker's time goes per packet. On aiortc's own path (the *before* "
+    "configuration) every received RTP packet went through aioice's queue and a task step of "
+    "aiortc's DTLS transport, four awaited coroutines and aiortc's receiver; then, for each "
+    "subscriber, an `asyncio.Event`, a task step of aiortc's sender loop, one `RtpPacket` "
+    "object per packet with its header extensions serialized one by one, the wall clock read "
+    "twice through `datetime`, and four more awaited coroutines down to the socket. The "
+    "direct path (`liveinterview/media/datagram_tap.py` and `direct_send.py`, "
+    "docs/media.md) does the same work in the socket's callback: decryption, parsing and "
+    "aiortc's receiver steps as a plain function, then the forwarded copies packetized and "
+    "sent before the callback returns, one header serialized by aiortc per frame. What "
+    "remains is spread thin: aiortc's REMB estimator and statistics per received packet, "
+    "SRTP both ways, RTP parsing, our reassembly and fan-out (which now includes the work "
+    "moved out of aiortc's loops), and the kernel's work per `sendto` (on loopback it also "
+    "carries the receiving side's kernel work; Janus pays the same). Fixed before that: (1) "
+    "while aiortc's delay-based estimator detects overuse (on a busy machine, jitter is "
     "enough) it produces a new REMB estimate for every RTP packet, and its receiver sent each "
-    "one as an SRTCP packet: one more encryption and `sendto` per received packet in the "
-    "worker and more RTCP for the publisher to parse; `receiver_tap.RembPacer` now sends one "
-    "at most every 200 ms unless the estimate falls by 3 % or more (libwebrtc's spacing), so "
-    "publishers still slow down at once. On a quiet machine the estimator rarely reports "
-    "overuse and both behave the same. (2) `sender_feed` checked every frame's track with "
-    "`isinstance` against a runtime-checkable `Protocol` (which inspects every member each "
-    "time); the answer is now kept per sender."
+    "one as an SRTCP packet; `receiver_tap.RembPacer` now sends one at most every 200 ms "
+    "unless the estimate falls by 3 % or more (libwebrtc's spacing), so publishers still slow "
+    "down at once. (2) `sender_feed` checked every frame's track with `isinstance` against a "
+    "runtime-checkable `Protocol`; the answer is now kept per sender."
 )
 
 

@@ -64,20 +64,28 @@ class Config:
     workers: int = 1
     record: bool = False
     steps: tuple[int, ...] = STEPS
+    direct: bool = True  # ours: the direct path (False: aiortc's receive and send tasks)
 
 
 def configs(pool: bool, only: set[str] | None = None) -> list[Config]:
     """Janus first; then ours as the app runs it, a pool of 1 and 2 workers, recording off
-    and on; the stock relay last. Ours in one process with no pool (`engine-off`,
-    `engine-on`) only when asked for by `--only`, or when there is no pool."""
+    and on, and 1 worker forwarding through aiortc's tasks instead of the direct path (the
+    before of that change); the stock relay last. Ours in one process with no pool
+    (`engine-off`, `engine-on`, `engine-off-aiortc`) only when asked for by `--only`, or when
+    there is no pool."""
     found = [Config("janus", "janus")]
-    engine = [Config("engine-off", "engine"), Config("engine-on", "engine", record=True)]
+    engine = [
+        Config("engine-off", "engine"),
+        Config("engine-on", "engine", record=True),
+        Config("engine-off-aiortc", "engine", direct=False),
+    ]
     if pool:
         found += [
             Config(f"pool{workers}-{'on' if record else 'off'}", "pool", workers, record)
             for workers in (1, 2)
             for record in (False, True)
         ]
+        found.append(Config("pool1-off-aiortc", "pool", 1, direct=False))  # the before
     found.append(Config("relay", "relay", steps=RELAY_STEPS))
     if only is None:
         return found if pool else [found[0], *engine, found[-1]]
@@ -178,6 +186,8 @@ class Harness:
                 args += ["--workers", str(config.workers)]
             if config.record:
                 args += ["--record", str(self.recordings(config))]
+            if not config.direct:
+                args.append("--aiortc-path")
             server.child = await start(
                 config.name, "bench.capacity_server", *args, limit=REPLY_LIMIT
             )

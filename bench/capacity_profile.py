@@ -34,7 +34,10 @@ SELF_GROUPS = (
 )
 # Inclusive time: every sample whose stack has the frame counts.
 STAGES = (
-    ("RTCDtlsTransport._recv_next", "receive: read, SRTP decrypt, aiortc receiver, our tap"),
+    ("_DatagramHook._handle_rtp", "direct path: one received RTP packet, its copies sent too"),
+    ("_TappedReceiver.handle_rtp_now", "… aiortc's receiver steps as a function, and what follows"),
+    ("DirectSend.send", "… send on the direct path (packetize, SRTP, sendto)"),
+    ("RTCDtlsTransport._recv_next", "receive through aiortc's task: read, SRTP decrypt, receiver"),
     ("RTCRtpReceiver._handle_rtp_packet", "… aiortc's receiver (stats, NACK, REMB, depayload)"),
     ("RemoteBitrateEstimator.add", "… … REMB estimation (aiortc)"),
     ("RTCRtpReceiver._send_rtcp", "… … RTCP feedback sent by the receiver (REMB, NACK, RR)"),

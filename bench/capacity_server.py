@@ -4,7 +4,9 @@
 every room into DIR/<room> when given); `relay` serves `RoomRelay`, aiortc's stock
 `MediaRelay` for rooms in which everyone publishes; `pool --workers N [--record DIR]` serves
 the engine as a `WorkerPool` of N media processes (when `liveinterview.media.pool` exists).
-The process prints `{"port": N}`, then answers JSON commands on stdin, one line each:
+`--aiortc-path` makes our engine forward through aiortc's receive and send tasks instead of its
+direct path (`AiortcEngine(direct_path=False)`: the *before* of that change). The process
+prints `{"port": N}`, then answers JSON commands on stdin, one line each:
 `delays` (the engine-side delay samples since the last call; in a pool, gathered
 by each worker, `bench/capacity_worker.py`) and `pids` (every
 process of this server: the front and its workers). It ends when stdin closes.
@@ -12,7 +14,9 @@ process of this server: the front and its workers). It ends when stdin closes.
 Engine-side delay, measured inside the process that runs our engine (no change to the
 engine: the bench wraps two of its functions): *queued* is from the moment the receiver tap
 completed a frame (`EncodedFrame.arrival`) to when the subscriber's sender takes it from its
-queue; *sent* to when aiortc has sent the frame's last RTP packet (the sender's next read).
+queue; *sent* to when the frame's last RTP packet was handed to the socket (on the direct
+path when `DirectSend.send` returns, in the same call; on aiortc's path at the sender's next
+read).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCConfiguration
 from aiortc.sdp import candidate_from_sdp
 
-from bench.capacity_worker import DELAYS_ENV
+from bench.capacity_worker import DELAYS_ENV, PATH_ENV, aiortc_path
 from bench.forwarding_server import (
     LOOPBACK,
     RELAY_CODECS,
@@ -50,7 +54,7 @@ from bench.forwarding_server import (
 )
 from bench.forwarding_wire import encode
 from liveinterview.clock import SystemClock
-from liveinterview.media import forwarding_track, sender_feed
+from liveinterview.media import direct_send, forwarding_track, sender_feed
 from liveinterview.media.engine import AiortcEngine
 from liveinterview.media.publication import Publication, Source
 from liveinterview.media.recording import RoomRecording
@@ -99,6 +103,16 @@ class DelayProbe:
             return frame
 
         sender_feed._FeedingSender._next_encoded_frame = timed_next_frame  # type: ignore[method-assign]
+        send = direct_send.DirectSend.send
+
+        def timed_direct(self: direct_send.DirectSend, out: Any) -> None:
+            send(self, out)  # the direct path: rebase ran just before, in the same call
+            if taken:
+                kind, arrival = taken[-1]
+                probe.sent[kind].append(time.monotonic() - arrival)
+            taken.clear()
+
+        direct_send.DirectSend.send = timed_direct  # type: ignore[method-assign]
 
     def drain(self) -> dict[str, Any]:
         result = {
@@ -343,7 +357,11 @@ def main() -> None:
     parser.add_argument("kind", choices=["engine", "relay", "pool"])
     parser.add_argument("--record", default="", help="record every room under this directory")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--aiortc-path", action="store_true", help="no direct path (before)")
     args = parser.parse_args()
+    if args.aiortc_path:
+        os.environ[PATH_ENV] = "aiortc"  # read here and by the pool's workers
+        aiortc_path()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     asyncio.run(serve(args))
 

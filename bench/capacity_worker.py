@@ -9,6 +9,10 @@ runs); every half second the samples gathered since are appended as one JSON lin
 With `LIVEINTERVIEW_BENCH_REMB=unpaced` the worker starts sending every REMB aiortc produces,
 as before `receiver_tap.RembPacer` existed; SIGUSR1 switches between that and the real
 pacing: the harness' before/after comparison of that fix (docs/benchmarks.md).
+
+With `LIVEINTERVIEW_BENCH_PATH=aiortc` the worker's engine forwards through aiortc's receive and
+send tasks (`AiortcEngine(direct_path=False)`), as before the direct path existed: the
+harness' *before* configuration.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 DELAYS_ENV = "LIVEINTERVIEW_BENCH_DELAYS"
 REMB_ENV = "LIVEINTERVIEW_BENCH_REMB"
+PATH_ENV = "LIVEINTERVIEW_BENCH_PATH"
 FLUSH_SECONDS = 0.5
 
 
@@ -74,6 +79,18 @@ def unpaced_rembs(start: bool) -> None:
     signal.signal(signal.SIGUSR1, toggle)
 
 
+def aiortc_path() -> None:
+    """Every engine made in this process forwards through aiortc's tasks (no direct path)."""
+    from liveinterview.media.engine import AiortcEngine
+
+    init = AiortcEngine.__init__
+
+    def without_direct_path(self: AiortcEngine, **kwargs: Any) -> None:
+        init(self, **{**kwargs, "direct_path": False})
+
+    AiortcEngine.__init__ = without_direct_path  # type: ignore[method-assign]
+
+
 def main() -> int:
     from bench.capacity_server import DelayProbe
     from liveinterview.media import worker
@@ -81,6 +98,8 @@ def main() -> int:
     probe = DelayProbe()
     probe.install()
     unpaced_rembs(os.environ.get(REMB_ENV) == "unpaced")
+    if os.environ.get(PATH_ENV) == "aiortc":
+        aiortc_path()
     path = Path(os.environ[DELAYS_ENV]) / f"worker-{os.getpid()}.jsonl"
     serve = worker.serve
 

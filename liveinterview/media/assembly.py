@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from liveinterview.media.packets import ReceivedRtp, Unwrapper
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every packet or frame, and a frozen dataclass' __init__ costs ~4× as much
+# (one object.__setattr__ per field). Treat as immutable all the same.
+@dataclass(slots=True)
 class AssembledFrame:
     data: bytes
     timestamp: int  # extended RTP timestamp
@@ -34,7 +36,9 @@ class Assembly:
     dropped: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every packet or frame, and a frozen dataclass' __init__ costs ~4× as much
+# (one object.__setattr__ per field). Treat as immutable all the same.
+@dataclass(slots=True)
 class _Part:
     start: bool
     marker: bool

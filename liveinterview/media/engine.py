@@ -94,6 +94,7 @@ class AiortcEngine:
         keyframe_retry_interval: float = 1.0,
         now: Callable[[], float] | None = None,
         on_publication: PublicationHook | None = None,
+        direct_path: bool = True,
     ) -> None:
         """`ice_servers` is always explicit: aiortc given none would contact Google's STUN.
 
@@ -103,6 +104,9 @@ class AiortcEngine:
         replaces the unanswered offer. `on_publication` is told about every publication a
         `connect` creates (the recorder subscribes there); a reconnect keeps the participant's
         publications, so it is told again only after a `disconnect`. Probes are not told.
+        `direct_path`: forward each packet in the socket's callback (datagram_tap, direct_send)
+        instead of through aiortc's receive and send tasks; False only to measure the
+        difference (bench/capacity.py).
         """
         self.max_participants = max_participants
         self._settings = PeerSettings(
@@ -111,6 +115,7 @@ class AiortcEngine:
             answer_timeout=answer_timeout,
             start_bitrate_kbps=start_bitrate_kbps,
             level_interval=level_interval,
+            direct_path=direct_path,
         )
         self._gap_timeout = gap_timeout
         self._keyframe_min_interval = keyframe_min_interval

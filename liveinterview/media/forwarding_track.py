@@ -6,6 +6,11 @@ participants come and go, so the sender's RTP stream (SSRC, sequence numbers) co
 its timestamps are rebased to stay continuous. Video waits for a keyframe after attaching and
 after anything was lost on the way (the publisher restarted, the relay or the sender dropped
 frames, the queue overflowed), and asks the publication for one meanwhile.
+
+Frames reach the sender one of two ways. Normally (`send_directly`) the sender's direct path
+(`direct_send.DirectSend`) gets each frame in the call that delivered it, so a packet received
+goes out again before the event loop turns. Otherwise frames are queued for aiortc's sender
+task, which reads them with `next_outgoing`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -24,11 +30,12 @@ from liveinterview.media.publication import Publication
 QUEUE_LIMITS = {"audio": 50, "video": 30}  # about one second of media either way
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every packet or frame, and a frozen dataclass' __init__ costs ~4× as much
+# (one object.__setattr__ per field). Treat as immutable all the same.
+@dataclass(slots=True)
 class OutgoingFrame:
-    # pts: RTP timestamp on this track's timeline; time_base: 1/clock rate
-    packet: av.Packet[av.stream.Stream]
-    timestamp: int
+    data: bytes  # the encoded frame (video) or packet (audio), as the publisher encoded it
+    timestamp: int  # RTP timestamp on this track's own timeline
     keyframe: bool
     audio_level: int | None  # -dBov, forwarded in the audio-level header extension
 
@@ -81,6 +88,7 @@ class ForwardingTrack(MediaStreamTrack):
         self._ready = asyncio.Event()
         self._publication: Publication | None = None
         self._waiting_keyframe = True
+        self._direct: Callable[[OutgoingFrame], None] | None = None
 
     @property
     def publication(self) -> Publication | None:
@@ -118,6 +126,9 @@ class ForwardingTrack(MediaStreamTrack):
                 publication.request_keyframe()
                 return
             self._waiting_keyframe = False
+        if self._direct is not None:
+            self._direct(self._outgoing(publication, frame))
+            return
         if len(self._queue) >= self._limit:
             self.stats.overflows += 1
             self._queue.clear()
@@ -139,8 +150,24 @@ class ForwardingTrack(MediaStreamTrack):
 
     # --- for the sender (sender_feed) ---------------------------------------------------
 
+    def send_directly(self, sink: Callable[[OutgoingFrame], None] | None) -> None:
+        """Hand every frame to `sink` as it arrives (None: queue them for `next_outgoing`).
+
+        Frames already queued go to the sink first, in order, so a keyframe the gate let
+        through is not lost in the switch.
+        """
+        self._direct = sink
+        while sink is not None and self._queue and self._direct is sink:
+            sink(self._outgoing(*self._queue.popleft()))
+
     async def recv(self) -> av.Packet[av.stream.Stream]:
-        return (await self.next_outgoing()).packet
+        """MediaStreamTrack's API: the next frame as an `av.Packet` (pts on this timeline)."""
+        out = await self.next_outgoing()
+        packet = av.Packet(out.data)
+        packet.pts = out.timestamp
+        packet.time_base = self._time_base
+        packet.is_keyframe = out.keyframe
+        return packet
 
     async def next_outgoing(self) -> OutgoingFrame:
         while not self._queue:
@@ -148,16 +175,14 @@ class ForwardingTrack(MediaStreamTrack):
                 raise MediaStreamError
             self._ready.clear()
             await self._ready.wait()
-        publication, frame = self._queue.popleft()
+        return self._outgoing(*self._queue.popleft())
+
+    def _outgoing(self, publication: Publication, frame: EncodedFrame) -> OutgoingFrame:
         timestamp = self._rebaser.rebase((publication, frame.ssrc), frame.timestamp, frame.arrival)
-        packet = av.Packet(frame.data)
-        packet.pts = timestamp
-        packet.time_base = self._time_base
-        packet.is_keyframe = frame.keyframe
         self.stats.frames_out += 1
         if self.stats.first_out_keyframe is None:
             self.stats.first_out_keyframe = frame.keyframe
-        return OutgoingFrame(packet, timestamp, frame.keyframe, frame.audio_level)
+        return OutgoingFrame(frame.data, timestamp, frame.keyframe, frame.audio_level)
 
     def keyframe_requested(self) -> None:
         """The subscriber reported picture loss (PLI/FIR): pass it on to the publisher."""

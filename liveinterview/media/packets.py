@@ -13,7 +13,9 @@ AUDIO_CLOCK_RATE = 48_000  # Opus
 VIDEO_CLOCK_RATE = 90_000
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every packet or frame, and a frozen dataclass' __init__ costs ~4× as much
+# (one object.__setattr__ per field). Treat as immutable all the same.
+@dataclass(slots=True)
 class ReceivedRtp:
     """One RTP packet after aiortc's SRTP, RTX unwrapping and depayloading."""
 
@@ -27,7 +29,9 @@ class ReceivedRtp:
     arrival: float  # monotonic seconds
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every packet or frame, and a frozen dataclass' __init__ costs ~4× as much
+# (one object.__setattr__ per field). Treat as immutable all the same.
+@dataclass(slots=True)
 class EncodedFrame:
     """One encoded frame (video) or packet (audio), exactly as the publisher encoded it."""
 

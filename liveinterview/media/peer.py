@@ -31,14 +31,14 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
-from liveinterview.media import answer_check, sdp_text
+from liveinterview.media import answer_check, datagram_tap, sdp_text
 from liveinterview.media.forwarding_track import ForwardingTrack
 from liveinterview.media.ice_hosts import HostAddressPolicy
 from liveinterview.media.levels import LevelMeter
 from liveinterview.media.negotiation import Negotiation, NegotiationState
 from liveinterview.media.outbox import EventOutbox
 from liveinterview.media.publication import Publication, Source
-from liveinterview.media.receiver_tap import ReceiverTap, tap_receiver
+from liveinterview.media.receiver_tap import AiortcInternalsChanged, ReceiverTap, tap_receiver
 from liveinterview.media.sender_feed import feed_sender
 from signaling.ports import MediaError, MediaEvents
 
@@ -67,6 +67,7 @@ class PeerSettings:
     answer_timeout: float
     start_bitrate_kbps: int | None
     level_interval: float
+    direct_path: bool = True  # forward in the socket's callback (datagram_tap, direct_send)
 
 
 class Peer:
@@ -135,7 +136,7 @@ class Peer:
                 track = ForwardingTrack(source.kind)
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
                 transceiver.setCodecPreferences(_codec_preferences(source.kind))
-                feed_sender(transceiver.sender)
+                feed_sender(transceiver.sender, direct=self.settings.direct_path)
                 slot = SendSlot(transceiver, track)
                 self.send_slots.append(slot)
             else:
@@ -172,7 +173,9 @@ class Peer:
 
     async def offer_if_needed(self) -> bool:
         """Make and send an offer if the negotiation state allows one now."""
-        if self.closed or not self.negotiation.should_offer(self.now()):
+        if self.closed or self.pc.signalingState == "closed":
+            return False  # left, or aiortc closed it itself when the DTLS session ended
+        if not self.negotiation.should_offer(self.now()):
             return False
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp = self.pc.localDescription.sdp
@@ -240,6 +243,11 @@ class Peer:
     # --- events, levels, close ----------------------------------------------------------
 
     def _on_connection_state(self) -> None:
+        if self.pc.connectionState == "connected" and self.settings.direct_path:
+            try:
+                datagram_tap.install(self.pc)
+            except AiortcInternalsChanged as exc:
+                log.warning("receiving through aiortc's task for %r: %s", self, exc)
         self.outbox.connection_state(self.pc.connectionState)
 
     async def _report_levels(self) -> None:

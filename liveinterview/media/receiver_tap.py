@@ -11,6 +11,11 @@ connections (its class is swapped for `_TappedReceiver` before it starts):
   every packet to our listener and never returns a frame, so nothing is queued for decoding
   and the remote track's queue stays empty (a track nobody reads cannot pile up frames).
 
+`handle_rtp_now` is aiortc's `_handle_rtp_packet` as a plain function, for the direct path
+(`datagram_tap`): the same steps in the same order (bar one, see there), with the RTCP it may
+send (REMB, NACK) scheduled as tasks instead of awaited, so a packet needs no coroutine and no
+task step.
+
 Sender reports are passed on too (`_handle_rtcp_packet`), and keyframe requests go out through
 aiortc's own `_send_rtcp_pli`. The REMB feedback aiortc sends to the publisher is paced
 (`RembPacer`, in `_send_rtcp`): while its estimator detects overuse it produces an estimate
@@ -24,18 +29,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
+from aiortc.codecs import depayload, is_rtx
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
-from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcrtpreceiver import RTCRtpReceiver, StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
     RtcpPsfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
     unpack_remb_fci,
+    unwrap_rtx,
 )
 
 from liveinterview.media.packets import ReceivedRtp, SenderReport
@@ -49,13 +57,29 @@ RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
 STARTED = "_RTCRtpReceiver__started"
 DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 RTCP_TASK = "_RTCRtpReceiver__rtcp_task"
-RECEIVER_ATTRIBUTES = (JITTER_BUFFER, CODECS, RTX_SSRC, STARTED, DECODER_THREAD, RTCP_TASK)
+ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
+REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
+NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
+RECEIVER_ATTRIBUTES = (
+    JITTER_BUFFER,
+    CODECS,
+    RTX_SSRC,
+    STARTED,
+    DECODER_THREAD,
+    RTCP_TASK,
+    ESTIMATOR,
+    RTCP_SSRC,
+    REMOTE_STREAMS,
+    NACK_GENERATOR,
+)
 RECEIVER_METHODS = (
     "_handle_rtp_packet",
     "_handle_rtcp_packet",
     "_run_rtcp",
     "_send_rtcp",
     "_send_rtcp_pli",
+    "_send_rtcp_nack",
 )
 _TAP = "_liveinterview_tap"
 REMB_INTERVAL = 0.2  # seconds between REMBs, as libwebrtc spaces them
@@ -114,10 +138,14 @@ class ReceiverTap:
         """Send an RTCP PLI for the stream we receive; False before any packet arrived."""
         if self.ssrc is None:
             return False
-        task = asyncio.ensure_future(self.receiver._send_rtcp_pli(self.ssrc))
+        self.schedule(self.receiver._send_rtcp_pli(self.ssrc))
+        return True
+
+    def schedule(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run an RTCP send as a task of its own (kept referenced until it is done)."""
+        task = asyncio.ensure_future(coroutine)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
-        return True
 
     def _on_packet(self, packet: RtpPacket) -> None:
         self.packets += 1
@@ -194,6 +222,60 @@ class _TappedReceiver(RTCRtpReceiver):
         self.transport._register_rtp_receiver(self, parameters)
         state[RTCP_TASK] = asyncio.ensure_future(self._run_rtcp())
         state[STARTED] = True
+
+    def handle_rtp_now(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """aiortc 1.16's `_handle_rtp_packet`, step for step, without awaiting anything.
+
+        One step is left out: the wall-clock time of the last packet per SSRC, kept (as a
+        `datetime`, per packet) only for `getSynchronizationSources()`, which nothing calls
+        on the server's receivers.
+        """
+        if not self._enabled:
+            return
+        state = _state(self)
+        tap: ReceiverTap = state[_TAP]
+        estimator = state[ESTIMATOR]
+        abs_send_time = packet.extensions.abs_send_time
+        if estimator is not None and abs_send_time is not None:
+            remb = estimator.add(
+                abs_send_time=abs_send_time,
+                arrival_time_ms=arrival_time_ms,
+                payload_size=len(packet.payload) + packet.padding_size,
+                ssrc=packet.ssrc,
+            )
+            rtcp_ssrc = state[RTCP_SSRC]
+            if rtcp_ssrc is not None and remb is not None:
+                feedback = RtcpPsfbPacket(
+                    fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+                )
+                tap.schedule(self._send_rtcp(feedback))
+        codecs = state[CODECS]
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        streams = state[REMOTE_STREAMS]
+        statistics = streams.get(packet.ssrc)
+        if statistics is None:
+            statistics = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        statistics.add(packet)
+        if is_rtx(codec):
+            original_ssrc = state[RTX_SSRC].get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or len(packet.payload) < 2:
+                return
+            if not isinstance(apt, int) or apt not in codecs:
+                return
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+            codec = codecs[apt]
+        nack = state[NACK_GENERATOR]
+        if nack is not None and nack.add(packet):
+            tap.schedule(self._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
+        try:
+            data = depayload(codec, packet.payload) if packet.payload else b""
+        except ValueError:
+            return
+        packet._data = data  # type: ignore[attr-defined]  # where aiortc keeps it
+        tap._on_packet(packet)
 
     async def _send_rtcp(self, packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
