@@ -370,6 +370,17 @@ def _entry(result: dict[str, Any], name: str) -> dict[str, Any] | None:
     return next((e for e in result["configs"] if e["config"]["name"] == name), None)
 
 
+def path_change(result: dict[str, Any]) -> tuple[float, float, int, int] | None:
+    """(before, after) mean server CPU % of the alternating windows, rooms, windows each."""
+    windows = [w for w in result.get("path_before_after") or [] if "failed" not in w]
+    before = [w["server_cpu_pct"] for w in windows if w["config"].endswith("-aiortc")]
+    after = [w["server_cpu_pct"] for w in windows if not w["config"].endswith("-aiortc")]
+    if not before or not after:
+        return None
+    rooms = int(windows[0]["rooms"])
+    return statistics.mean(before), statistics.mean(after), rooms, min(len(before), len(after))
+
+
 def targets(result: dict[str, Any]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
 
@@ -400,14 +411,25 @@ def targets(result: dict[str, Any]) -> list[dict[str, object]]:
     if after and before:
         f_after, f_before = per_room(after), per_room(before)
         change = f_after[0] / f_before[0] - 1 if f_after and f_before and f_before[0] else None
+        paired = path_change(result)
         rows.append(
             {
                 "target": "the profile's biggest item fixed: the direct path vs aiortc's receive "
-                "and send tasks (1 worker, rec off), CPU per room",
+                "and send tasks (1 worker, rec off), server CPU",
                 "measured": (
-                    f"{f_before[0]:.2f} → {f_after[0]:.2f} % of a core per room: {change:+.0%}"
-                    if change is not None and f_after and f_before
-                    else "–"
+                    (
+                        f"alternating fresh servers at {paired[2]} rooms: {paired[0]:.1f} → "
+                        f"{paired[1]:.1f} % of a core ({paired[1] / paired[0] - 1:+.0%}, mean of "
+                        f"{paired[3]} windows each); "
+                        if paired
+                        else ""
+                    )
+                    + (
+                        f"slopes of the two ramps: {f_before[0]:.2f} → {f_after[0]:.2f} % of a "
+                        f"core per room ({change:+.0%})"
+                        if change is not None and f_after and f_before
+                        else ""
+                    )
                 ),
                 "verdict": "before → after",
             }
@@ -590,6 +612,41 @@ def profile_section(result: dict[str, Any]) -> str:
         ),
     ]
     lines += ["", READING]
+    paired = [w for w in result.get("path_before_after") or [] if "failed" not in w]
+    if paired:
+        lines += [
+            "",
+            "The direct path, before and after: a fresh server of *ours 1 worker, rec off* on "
+            "aiortc's tasks (before) and on the direct path (after), one after the other, "
+            f"{len(paired) // 2} rounds, {paired[0]['rooms']} rooms, one window each (slopes "
+            "of two separate ramps differ by run-to-run noise about as much as by the change):",
+            "",
+            report.table(
+                [
+                    {
+                        "round": w["round"] + 1,
+                        "path": "aiortc's tasks (before)"
+                        if w["config"].endswith("-aiortc")
+                        else "direct path (after)",
+                        "cpu": f"{w['server_cpu_pct']:.1f}",
+                        "generators": f"{w['generators_cpu_pct']:.1f}",
+                        "machine": f"{w['machine_busy_pct']:.0f}",
+                        "fps": f"{w['fps_min']:.1f}",
+                        "gap": _f(w["gap_p99_worst_ms"], 0),
+                    }
+                    for w in paired
+                ],
+                [
+                    ("round", "round"),
+                    ("path", "path"),
+                    ("cpu", "server CPU %"),
+                    ("generators", "load generators CPU %"),
+                    ("machine", "machine busy %"),
+                    ("fps", "fps slowest"),
+                    ("gap", "gap p99 worst ms"),
+                ],
+            ),
+        ]
     windows = entry.get("remb_before_after") or []
     if windows:
         lines += [

@@ -47,6 +47,10 @@ RETRIES = 2  # a failed step is measured again while other work kept the machine
 BASELINE_SECONDS = 6.0
 IDLE_SECONDS = 3.0  # each server's CPU with no room, before its ramp
 PROFILE_CONFIG = "pool1-off"  # its worker is profiled at the end of its ramp
+# The direct path's before/after: fresh servers of these two, alternating, at one room count.
+PATH_PAIR = ("pool1-off-aiortc", "pool1-off")
+PATH_ROOMS = 6
+PATH_ROUNDS = 3
 REMB_KEYS = (
     "server_cpu_pct",
     "generators_cpu_pct",
@@ -275,6 +279,42 @@ class Harness:
             "profile": profile,
             "remb_before_after": remb,
         }
+
+    async def path_before_after(self, chosen: list[Config]) -> list[dict[str, Any]]:
+        """The direct path against aiortc's tasks: `PATH_ROUNDS` rounds of a fresh server of
+        each (`PATH_PAIR`), one after the other, at `PATH_ROOMS` rooms, one window each. Slopes
+        of two separate ramps differ by run-to-run noise as much as by the change; alternating
+        short runs put both under the same conditions."""
+        found = {c.name: c for c in chosen}
+        if not all(name in found for name in PATH_PAIR):
+            return []
+        print(f"  direct path before/after at {PATH_ROOMS} rooms…", file=sys.stderr, flush=True)
+        windows = []
+        for round_ in range(PATH_ROUNDS):
+            for name in PATH_PAIR:
+                config = found[name]
+                server = await self.start_server(config)
+                try:
+                    names = [f"ab{round_}-{name}-r{i}" for i in range(PATH_ROOMS)]
+                    opened = await self.open_rooms(server, names, 0)
+                    if not opened["ok"]:
+                        windows.append({"config": name, "failed": opened["error"]})
+                        continue
+                    step = await self.measure(server, PATH_ROOMS, opened["seconds"])
+                    keys = (
+                        "server_cpu_pct",
+                        "generators_cpu_pct",
+                        "machine_busy_pct",
+                        "fps_min",
+                        "gap_p99_worst_ms",
+                    )
+                    window = {"config": name, "round": round_, "rooms": PATH_ROOMS}
+                    windows.append(window | {k: step[k] for k in keys})
+                finally:
+                    await asyncio.gather(*(g.call({"cmd": "leave"}) for g in self.generators))
+                    await asyncio.sleep(1.0)
+                    await server.stop()
+        return windows
 
     async def remb_before_after(self, server: Server, rooms: int) -> list[dict[str, Any]]:
         """The REMB pacing fix, before and after, on the same open rooms: windows alternate
@@ -587,6 +627,7 @@ async def measure(
         try:
             baseline = await harness.baseline()
             results = [await harness.ramp(config) for config in chosen]
+            path_windows = await harness.path_before_after(chosen)
         finally:
             for child in harness.generators:
                 await child.stop()
@@ -616,6 +657,7 @@ async def measure(
         },
         "baseline": baseline,
         "configs": results,
+        "path_before_after": path_windows,
         "compose": composed,
     }
 

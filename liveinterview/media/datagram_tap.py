@@ -31,6 +31,7 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import RtpPacket
 
+from liveinterview.media.ice_hosts import connection_of
 from liveinterview.media.receiver_tap import AiortcInternalsChanged
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def install(pc: RTCPeerConnection) -> int:
     if not transceivers:
         return 0
     dtls = transceivers[0].receiver.transport
-    return install_on_connection(dtls, _connection_of(dtls))
+    return install_on_connection(dtls, connection_of(dtls))
 
 
 def install_on_connection(dtls: RTCDtlsTransport, connection: Connection) -> int:
@@ -149,7 +150,7 @@ def handled(pc: RTCPeerConnection) -> int:
     transceivers = pc.getTransceivers()
     if not transceivers:
         return 0
-    return handled_on_connection(_connection_of(transceivers[0].receiver.transport))
+    return handled_on_connection(connection_of(transceivers[0].receiver.transport))
 
 
 def handled_on_connection(connection: Connection) -> int:
@@ -158,10 +159,3 @@ def handled_on_connection(connection: Connection) -> int:
         for protocol in vars(connection).get(PROTOCOLS, [])
         if isinstance(hook := vars(protocol).get(_HOOK), _DatagramHook)
     )
-
-
-def _connection_of(dtls: RTCDtlsTransport) -> Connection:
-    connection = vars(dtls.transport.iceGatherer).get("_connection")
-    if not isinstance(connection, Connection):
-        raise AiortcInternalsChanged("RTCIceGatherer._connection is not an aioice Connection")
-    return connection

@@ -25,7 +25,7 @@ import logging
 import struct
 from typing import Any, Protocol
 
-from aioice.ice import Connection, StunProtocol
+from aioice.ice import StunProtocol
 from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -34,6 +34,7 @@ from aiortc.utils import random16, random32, uint32_add
 
 from liveinterview.media import vp8
 from liveinterview.media.forwarding_track import OutgoingFrame
+from liveinterview.media.ice_hosts import connection_of
 from liveinterview.media.receiver_tap import AiortcInternalsChanged
 
 log = logging.getLogger(__name__)
@@ -57,20 +58,12 @@ class FrameSource(Protocol):
     def dropped_by_sender(self) -> None: ...
 
 
-def ice_connection_of(sender: RTCRtpSender) -> Connection:
-    gatherer = sender.transport.transport.iceGatherer
-    connection = vars(gatherer).get("_connection")
-    if not isinstance(connection, Connection):
-        raise AiortcInternalsChanged("RTCIceGatherer._connection is not an aioice Connection")
-    return connection
-
-
 def check(sender: RTCRtpSender) -> None:
     """Raise AiortcInternalsChanged unless the sender, its transports and aioice look as known."""
     missing = [name for name in SENDER_ATTRIBUTES if name not in vars(sender)]
     dtls_state = vars(sender.transport)
     missing += [name for name in (TX_SRTP, TX_BYTES, TX_PACKETS) if name not in dtls_state]
-    if NOMINATED not in vars(ice_connection_of(sender)):
+    if NOMINATED not in vars(connection_of(sender.transport)):
         missing.append(f"aioice Connection.{NOMINATED}")
     if missing:
         raise AiortcInternalsChanged(
@@ -93,7 +86,7 @@ class DirectSend:
         self._state: dict[str, Any] = vars(sender)
         self._dtls = sender.transport
         self._dtls_state: dict[str, Any] = vars(sender.transport)
-        self._connection = ice_connection_of(sender)
+        self._connection = connection_of(sender.transport)
         self._source = source
         if codec.payloadType is None:
             raise ValueError(f"{codec.mimeType} has no payload type yet")

@@ -19,6 +19,7 @@ from typing import Any
 
 from aioice import Connection
 from aiortc import RTCPeerConnection
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from liveinterview.media import sdp_text
 from liveinterview.media.receiver_tap import AiortcInternalsChanged
@@ -32,8 +33,12 @@ def ice_connection(pc: RTCPeerConnection) -> Connection:
     transceivers = pc.getTransceivers()
     if not transceivers:
         raise ValueError("the peer connection has no transceiver yet")
-    ice_transport = transceivers[0].receiver.transport.transport
-    connection = vars(ice_transport.iceGatherer).get("_connection")
+    return connection_of(transceivers[0].receiver.transport)
+
+
+def connection_of(dtls: RTCDtlsTransport) -> Connection:
+    """The aioice connection under a DTLS transport."""
+    connection = vars(dtls.transport.iceGatherer).get("_connection")
     if not isinstance(connection, Connection):
         raise AiortcInternalsChanged("RTCIceGatherer._connection is not an aioice Connection")
     return connection

@@ -114,3 +114,20 @@ def test_a_profile_is_summarised_per_group_and_stage_without_idle_threads() -> N
     }
     assert found["stages"]["send: aiortc's sender loop (packetize, SRTP, sendto)"] == 50.0
     assert found["stages"]["… our tap, reassembly, fan-out (liveinterview/media)"] == 30.0
+
+
+def test_the_direct_paths_before_and_after_is_the_mean_of_the_alternating_windows() -> None:
+    def window(config: str, round_: int, cpu: float) -> dict[str, Any]:
+        return {"config": config, "round": round_, "rooms": 6, "server_cpu_pct": cpu}
+
+    result = {
+        "path_before_after": [
+            window("pool1-off-aiortc", 0, 30.0),
+            window("pool1-off", 0, 27.0),
+            window("pool1-off-aiortc", 1, 34.0),
+            {"config": "pool1-off", "failed": "rooms could not be opened"},
+        ]
+    }
+    assert capacity.path_change(result) == (32.0, 27.0, 6, 1)
+    assert capacity.path_change({"path_before_after": []}) is None
+    assert capacity.path_change({}) is None  # a run saved before the comparison existed

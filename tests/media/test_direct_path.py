@@ -65,7 +65,7 @@ class Wire:
 
     def received(self) -> list[bytes]:
         """The RTP packets that arrived, decrypted (SRTCP, e.g. a BYE, is left out)."""
-        out = []
+        out: list[bytes] = []
         while True:
             try:
                 data = self.peer.recv(2048)
@@ -115,16 +115,19 @@ async def wire() -> AsyncIterator[Wire]:
     peer.close()
 
 
-async def started_sender(
+async def started_slot(
     wire: Wire, kind: str, rtx: bool = False
-) -> tuple[RTCRtpSender, ForwardingTrack]:
+) -> tuple[RTCRtpSender, ForwardingTrack, Publication]:
+    """A fed sender on the wire, its running direct path, and a publication feeding it."""
     codecs = [VP8, RTX] if rtx else [VP8] if kind == "video" else [OPUS]
     track = ForwardingTrack(kind)
     sender = RTCRtpSender(track, wire.dtls)
     sender_feed.feed_sender(sender)
     await sender.send(RTCRtpSendParameters(codecs=codecs, headerExtensions=EXTENSIONS, muxId="4"))
     await eventually(lambda: sender_feed.DIRECT in vars(sender), within=5)
-    return sender, track
+    publication = Publication("alice", Source.CAMERA if kind == "video" else Source.MICROPHONE)
+    track.attach(publication)
+    return sender, track, publication
 
 
 async def settle() -> None:
@@ -134,9 +137,7 @@ async def settle() -> None:
 async def test_a_frame_goes_out_as_the_packets_aiortcs_sender_loop_would_write(
     wire: Wire,
 ) -> None:
-    sender, track = await started_sender(wire, "video")
-    publication = Publication("alice", Source.CAMERA)
-    track.attach(publication)
+    sender, track, publication = await started_slot(wire, "video")
     publication.on_rtp(ReceivedRtp(1, 1, 9000, True, b"\x10" + KEY, KEY, None, 0.0))
     await settle()
 
@@ -178,9 +179,7 @@ async def test_a_frame_goes_out_as_the_packets_aiortcs_sender_loop_would_write(
 
 
 async def test_opus_goes_out_one_packet_each_with_its_audio_level(wire: Wire) -> None:
-    sender, track = await started_sender(wire, "audio")
-    publication = Publication("alice", Source.MICROPHONE)
-    track.attach(publication)
+    sender, _track, publication = await started_slot(wire, "audio")
     for n in range(3):
         publication.on_rtp(
             ReceivedRtp(1, n, 960 * n, True, b"op%d" % n, b"op%d" % n, (False, 30), 0.0)
@@ -197,9 +196,7 @@ async def test_opus_goes_out_one_packet_each_with_its_audio_level(wire: Wire) ->
 
 
 async def test_a_nack_is_answered_from_the_history_as_rtx(wire: Wire) -> None:
-    sender, track = await started_sender(wire, "video", rtx=True)
-    publication = Publication("alice", Source.CAMERA)
-    track.attach(publication)
+    sender, _track, publication = await started_slot(wire, "video", rtx=True)
     publication.on_rtp(ReceivedRtp(1, 1, 9000, True, b"\x10" + KEY, KEY, None, 0.0))
     await settle()
     extensions = vars(sender)[direct_send.EXTENSIONS_MAP]
@@ -221,10 +218,8 @@ async def test_a_nack_is_answered_from_the_history_as_rtx(wire: Wire) -> None:
 
 
 async def test_a_pair_that_is_not_plain_udp_goes_through_aiortcs_send(wire: Wire) -> None:
-    sender, track = await started_sender(wire, "audio")
+    sender, _track, publication = await started_slot(wire, "audio")
     direct = vars(sender)[sender_feed.DIRECT]
-    publication = Publication("alice", Source.MICROPHONE)
-    track.attach(publication)
     real = vars(wire.connection)["_nominated"][1]
     vars(wire.connection)["_nominated"][1] = Unnominated(real)
     publication.on_rtp(ReceivedRtp(1, 1, 960, True, b"op", b"op", None, 0.0))
@@ -239,9 +234,7 @@ async def test_a_pair_that_is_not_plain_udp_goes_through_aiortcs_send(wire: Wire
 async def test_a_disabled_or_unconnected_sender_drops_and_the_slot_waits_for_a_keyframe(
     wire: Wire,
 ) -> None:
-    sender, track = await started_sender(wire, "video")
-    publication = Publication("alice", Source.CAMERA)
-    track.attach(publication)
+    sender, track, publication = await started_slot(wire, "video")
     sender._enabled = False  # what aiortc sets while the slot is inactive
     publication.on_rtp(ReceivedRtp(1, 1, 9000, True, b"\x10" + KEY, KEY, None, 0.0))
     assert track.stats.sender_drops == 1
@@ -257,12 +250,11 @@ async def test_a_disabled_or_unconnected_sender_drops_and_the_slot_waits_for_a_k
 
 
 async def test_stopping_the_sender_ends_the_direct_path_like_aiortcs_loop(wire: Wire) -> None:
-    sender, track = await started_sender(wire, "audio")
+    sender, track, publication = await started_slot(wire, "audio")
     await sender.stop()
     assert vars(sender)[sender_feed.TRACK] is None
     assert track.readyState == "ended"
-    publication = Publication("alice", Source.MICROPHONE)
-    track.attach(publication)
+    assert track.publication is None
     publication.on_rtp(ReceivedRtp(1, 1, 960, True, b"op", b"op", None, 0.0))
     await settle()
     assert wire.received() == []
