@@ -690,7 +690,9 @@ def plot(result: dict[str, Any], path: Path = PLOT) -> None:
         if points:
             series.append(
                 Series(
-                    label(entry["config"]).replace("in-process", "1 process"),
+                    label(entry["config"])
+                    .replace("in-process", "1 process")
+                    .replace("rec off, aiortc's tasks (before)", "before"),  # fits the legend
                     points,
                     dashed=bool(entry["config"]["record"]),
                 )
@@ -771,15 +773,19 @@ def introduction(result: dict[str, Any]) -> str:
         "every server process (for our pool the front and every worker; Janus' threads), "
         "from /proc, in % of one core; *CPU per room* is the slope of a least-squares line "
         "through the idle server (0 rooms, measured before the ramp) and every step, so fixed "
-        "costs count against neither system. After each step a "
+        "costs count against neither system. The ramps run one after the other, and on 2 "
+        "CPUs the load generators share the cores with the server: a slope from one ramp can "
+        "differ by a third from the same configuration's in the next run, enough to flip a "
+        "verdict near its limit (docs/media.md, *Measuring on this machine*), so the direct "
+        "path's before/after is measured as alternating short runs instead. After each step a "
         "late joiner (receive only) enters the first room: milliseconds from its `connect` "
         "to its first complete keyframe. Delay: the publisher notes when it hands each clip "
         "frame and Opus packet to aiortc, the subscriber when the frame completes (one "
         "monotonic clock on this machine), matched by CRC-32 of the frame; the no-server "
         "baseline is subtracted. Inside our engine the bench also probes each media worker "
-        "(`bench/capacity_worker.py` runs the real worker with two functions wrapped; no "
-        "change to the engine): from the receiver completing a frame to aiortc having sent its "
-        "last packet."
+        "(`bench/capacity_worker.py` runs the real worker with a few functions wrapped; no "
+        "change to the engine): from the receiver completing a frame to its last packet handed "
+        "to the socket."
     )
 
 
