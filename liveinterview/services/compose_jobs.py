@@ -160,9 +160,11 @@ class ComposeRunner:
                 self.timeout.total_seconds(),
             )
         except TimeoutError:
-            process.kill()
-            await process.wait()
+            await _stop(process)
             return Outcome(False, 0, "The composer took too long and was stopped.")
+        except BaseException:  # cancelled: the app is stopping; its lease lets another take it
+            await _stop(process)
+            raise
         skipped = [line for line in errors if line.startswith("skipped ")]
         for line in skipped:
             log.warning("composition skipped a track", extra={"detail": line})
@@ -174,3 +176,11 @@ class ComposeRunner:
         if timing.exists():
             os.replace(timing, directory / (REVIEW_FILE + ".json"))
         return Outcome(True, seconds, "\n".join(skipped))
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Kill the composer and reap it, draining its pipes so that its transport closes while
+    the event loop still runs (else it is finalized after the loop has closed)."""
+    if process.returncode is None:
+        process.kill()
+    await process.communicate()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
 import stat
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from liveinterview.clock import ManualClock
 from liveinterview.services.compose_jobs import LEASE, ComposeRunner
@@ -120,3 +126,28 @@ async def test_a_job_whose_worker_died_is_taken_over_after_its_lease(
     assert again is not None
     assert again.recording_id == recording_id
     assert again.attempts == 2
+
+
+async def test_stopping_the_app_mid_composition_kills_and_reaps_the_composer(
+    db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "recordings"
+    await a_recording(db, root)
+    pid_file = tmp_path / "composer.pid"
+    body = f'echo $$ > "{pid_file}"\necho "progress 0.1"\nexec sleep 60\n'
+    runner = ComposeRunner(db=db, clock=ManualClock(NOW), root=root,
+                           python=fake_composer(tmp_path, body))  # fmt: skip
+    running = asyncio.ensure_future(runner.run_due())
+    async with asyncio.timeout(10):
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            await asyncio.sleep(0.02)
+    pid = int(pid_file.read_text())
+    running.cancel()  # what the app's periodic job gets at shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    with pytest.raises(ProcessLookupError):  # killed and reaped: not even a zombie is left
+        os.kill(pid, 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert not [w for w in caught if "unclosed transport" in str(w.message)]
