@@ -17,12 +17,19 @@ import json
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import capacity_janus, report
 from bench.bench_forwarding import namespace_available
-from bench.capacity_harness import MACHINE_BUDGET_PCT, MAX_GAP_P99_MS, MIN_FPS
+from bench.capacity_harness import (
+    IDLE_SECONDS,
+    MACHINE_BUDGET_PCT,
+    MAX_GAP_P99_MS,
+    MIN_FPS,
+    PAIRED,
+)
 from bench.capacity_plot import Series, line_chart
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +60,7 @@ def run(window: float = 10.0, warmup: float = 3.0, namespace: bool = True) -> di
     isolated = namespace and namespace_available()
     if isolated:
         command = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
-    finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=1800)
+    finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=3600)
     if finished.returncode != 0:
         raise RuntimeError(f"the capacity harness failed (exit {finished.returncode})")
     result: dict[str, Any] = json.loads(finished.stdout)
@@ -370,122 +377,168 @@ def _entry(result: dict[str, Any], name: str) -> dict[str, Any] | None:
     return next((e for e in result["configs"] if e["config"]["name"] == name), None)
 
 
-def path_change(result: dict[str, Any]) -> tuple[float, float, int, int] | None:
-    """(before, after) mean server CPU % of the alternating windows, rooms, windows each."""
-    windows = [w for w in result.get("path_before_after") or [] if "failed" not in w]
-    before = [w["server_cpu_pct"] for w in windows if w["config"].endswith("-aiortc")]
-    after = [w["server_cpu_pct"] for w in windows if not w["config"].endswith("-aiortc")]
-    if not before or not after:
-        return None
-    rooms = int(windows[0]["rooms"])
-    return statistics.mean(before), statistics.mean(after), rooms, min(len(before), len(after))
+# --- paired windows: what the CPU targets are judged on ---------------------------------------
+
+
+def paired_rounds(result: dict[str, Any]) -> dict[int, dict[str, dict[str, Any]]]:
+    """round → configuration → its window (windows whose rooms did not open left out)."""
+    rounds: dict[int, dict[str, dict[str, Any]]] = {}
+    for window in result.get("paired") or []:
+        if "failed" not in window:
+            rounds.setdefault(int(window["round"]), {})[window["config"]] = window
+    return rounds
+
+
+def paired_cost(window: dict[str, Any]) -> float:
+    """CPU per room in one window: (server CPU − the same server's idle CPU) / rooms."""
+    idle = float(window.get("idle_cpu_pct", 0.0))
+    return (float(window["server_cpu_pct"]) - idle) / int(window["rooms"])
+
+
+def paired_busiest(window: dict[str, Any]) -> float:
+    """The busiest server process' CPU per room (for a pool, its busiest worker)."""
+    return float(max(window["server_per_process_pct"], default=0.0)) / int(window["rooms"])
+
+
+def janus_ratio(ours: dict[str, Any], janus: dict[str, Any]) -> float:
+    return paired_cost(ours) / paired_cost(janus)
+
+
+def per_round(result: dict[str, Any], value: Callable[..., float], *names: str) -> list[float]:
+    """`value(window of names[0], window of names[1], …)` for every round that measured all
+    of `names`, in round order."""
+    found = paired_rounds(result)
+    return [
+        value(*(found[r][name] for name in names))
+        for r in sorted(found)
+        if all(name in found[r] for name in names)
+    ]
+
+
+def spread(values: list[float], digits: int = 2, suffix: str = "", sign: bool = False) -> str:
+    """'mean (lowest … highest, n rounds)'."""
+    if not values:
+        return "–"
+    form = f"{{:{'+' if sign else ''}.{digits}f}}{suffix}"
+    mean, low, high = statistics.mean(values), min(values), max(values)
+    if len(values) == 1:
+        return f"{form.format(mean)} (1 round)"
+    return f"{form.format(mean)} ({form.format(low)} … {form.format(high)}, {len(values)} rounds)"
+
+
+def _rounds_text(values: list[float], ok: Callable[[float], bool]) -> str:
+    return f"{sum(1 for v in values if ok(v))} of {len(values)} rounds"
+
+
+def _slope_text(result: dict[str, Any], *names: str) -> str:
+    """The ramps' slopes of `names`, for reference next to the paired numbers."""
+    found = []
+    for name in names:
+        entry = _entry(result, name)
+        fitted = per_room(entry) if entry else None
+        if fitted:
+            found.append(f"{fitted[0]:.2f}")
+    return f"; the ramps' slopes: {' vs '.join(found)}" if len(found) == len(names) else ""
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, object]]:
+    """The issue's targets. CPU comparisons come from the paired windows (per round, then the
+    mean and the range over rounds); delay and the late joiner from every step of the ramps."""
     rows: list[dict[str, object]] = []
 
-    def verdict(ok: bool | None) -> str:
-        return "not measured" if ok is None else ("met" if ok else "**missed**")
+    def verdict(values: list[float], ok: Callable[[float], bool]) -> str:
+        if not values:
+            return "not measured"
+        text = "met" if ok(statistics.mean(values)) else "**missed**"
+        return f"{text} (mean; {_rounds_text(values, ok)})"
 
-    janus = next((e for e in result["configs"] if e["config"]["system"] == "janus"), None)
-    janus_fit = per_room(janus) if janus else None
-    for entry in _ours(result):
-        if entry["config"]["record"]:
-            continue
-        fitted = per_room(entry)
-        ratio = fitted[0] / janus_fit[0] if fitted and janus_fit and janus_fit[0] > 0 else None
+    def janus_ok(ratio: float) -> bool:
+        return ratio <= TARGET_JANUS_RATIO
+
+    for name in ("pool1-off", "pool2-off"):
+        ratios = per_round(result, janus_ratio, name, "janus")
+        costs = per_round(result, paired_cost, name)
+        janus = per_round(result, paired_cost, "janus")
+        entry = _entry(result, name)
+        config = entry["config"] if entry else _config_of(name)
         rows.append(
             {
                 "target": f"CPU per room within {TARGET_JANUS_RATIO:.0f}× of Janus' "
-                f"({label(entry['config'])})",
+                f"({label(config)})",
                 "measured": (
-                    f"{fitted[0]:.2f} vs {janus_fit[0]:.2f} % of a core: {ratio:.1f}×"
-                    if ratio is not None and fitted and janus_fit
+                    f"{spread(ratios, 2, '×')}; per room {spread(costs)} vs Janus "
+                    f"{spread(janus)} % of a core" + _slope_text(result, name, "janus")
+                    if ratios
                     else "–"
                 ),
-                "verdict": verdict(None if ratio is None else ratio <= TARGET_JANUS_RATIO),
+                "verdict": verdict(ratios, janus_ok),
             }
         )
 
-    after, before = _entry(result, "pool1-off"), _entry(result, "pool1-off-aiortc")
-    if after and before:
-        f_after, f_before = per_room(after), per_room(before)
-        change = f_after[0] / f_before[0] - 1 if f_after and f_before and f_before[0] else None
-        paired = path_change(result)
+    changes = per_round(
+        result, lambda after, before: paired_cost(after) / paired_cost(before) - 1,
+        "pool1-off", "pool1-off-aiortc",
+    )  # fmt: skip
+    if changes:
         rows.append(
             {
                 "target": "the profile's biggest item fixed: the direct path vs aiortc's receive "
-                "and send tasks (1 worker, rec off), server CPU",
+                "and send tasks (1 worker, rec off), server CPU per room",
                 "measured": (
-                    (
-                        f"alternating fresh servers at {paired[2]} rooms: {paired[0]:.1f} → "
-                        f"{paired[1]:.1f} % of a core ({paired[1] / paired[0] - 1:+.0%}, mean of "
-                        f"{paired[3]} windows each); "
-                        if paired
-                        else ""
-                    )
-                    + (
-                        f"slopes of the two ramps: {f_before[0]:.2f} → {f_after[0]:.2f} % of a "
-                        f"core per room ({change:+.0%})"
-                        if change is not None and f_after and f_before
-                        else ""
-                    )
+                    f"{spread(per_round(result, paired_cost, 'pool1-off-aiortc'))} → "
+                    f"{spread(per_round(result, paired_cost, 'pool1-off'))} % of a core: "
+                    f"{spread([c * 100 for c in changes], 0, ' %', sign=True)}"
                 ),
                 "verdict": "before → after",
             }
         )
 
+    growth = per_round(
+        result, lambda one, two: paired_busiest(one) / paired_busiest(two),
+        "pool1-off", "pool2-off",
+    )  # fmt: skip
     one, two = _entry(result, "pool1-off"), _entry(result, "pool2-off")
+    ramps = ""
     if one and two:
         c1, c2 = capacity(one), capacity(two)
-        if c1["bounded"] or c2["bounded"]:
-            s1, s2 = c1["saturation"], c2["saturation"]
-            growth = s2 / s1 if s1 and s2 else None
-            text = (
-                f"measured {c1['text']} vs {c2['text']} rooms (both stopped by the machine "
-                f"budget, not by the server); projected from the busiest worker's CPU: "
-                f"{_f(s1, 0)} vs {_f(s2, 0)} rooms = {_f(growth, 2)}×"
-            )
-        else:
-            growth = c2["rooms"] / c1["rooms"] if c1["rooms"] else None
-            text = f"{c1['rooms']} vs {c2['rooms']} rooms = {_f(growth, 2)}×"
-        rows.append(
-            {
-                "target": f"capacity grows linearly with workers (2 workers ≥ {TARGET_LINEAR}× 1)",
-                "measured": text,
-                "verdict": verdict(None if growth is None else growth >= TARGET_LINEAR)
-                + (" (projected)" if c1["bounded"] or c2["bounded"] else ""),
-            }
+        ramps = f"; the ramps reached {c1['text']} vs {c2['text']} rooms" + (
+            " (stopped by the machine budget, not by the server)"
+            if c1["bounded"] and c2["bounded"]
+            else ""
         )
-    else:
-        rows.append(
-            {
-                "target": "capacity grows linearly with workers",
-                "measured": "no worker pool in this revision: one process only",
-                "verdict": "not measured",
-            }
-        )
+    rows.append(
+        {
+            "target": f"capacity grows linearly with workers (2 workers ≥ {TARGET_LINEAR}× 1)",
+            "measured": (
+                "projected from the busiest server process' CPU per room (where it would "
+                f"reach a whole core): 2 workers carry {spread(growth, 2, '×')} the rooms of 1"
+                + ramps
+                if growth
+                else "not measured: no paired windows of 1 and 2 workers" + ramps
+            ),
+            "verdict": verdict(growth, lambda g: g >= TARGET_LINEAR)
+            + (" (projected)" if growth else ""),
+        }
+    )
 
-    for off_name, on_name in (
-        ("pool1-off", "pool1-on"),
-        ("pool2-off", "pool2-on"),
-        ("engine-off", "engine-on"),
-    ):
-        off, on = _entry(result, off_name), _entry(result, on_name)
-        if not off or not on:
+    for off_name, on_name in (("pool1-off", "pool1-on"), ("pool2-off", "pool2-on")):
+        extra = per_round(
+            result, lambda off, on: paired_cost(on) / paired_cost(off) - 1, off_name, on_name
+        )
+        if not extra:
             continue
-        f_off, f_on = per_room(off), per_room(on)
-        extra = f_on[0] / f_off[0] - 1 if f_off and f_on and f_off[0] > 0 else None
+        workers = off_name[4]
         rows.append(
             {
-                "target": f"recording adds < {TARGET_RECORDING:.0%} per room "
-                f"({label(off['config']).rsplit(',', 1)[0]})",
+                "target": f"recording adds < {TARGET_RECORDING:.0%} per room (ours {workers} "
+                f"worker{'s' if workers != '1' else ''})",
                 "measured": (
-                    f"{f_off[0]:.2f} → {f_on[0]:.2f} % of a core per room: {extra:+.0%}"
-                    if extra is not None and f_off and f_on
-                    else "–"
+                    f"{spread([e * 100 for e in extra], 0, ' %', sign=True)}; per room "
+                    f"{spread(per_round(result, paired_cost, off_name))} → "
+                    f"{spread(per_round(result, paired_cost, on_name))} % of a core"
+                    + _slope_text(result, off_name, on_name)
                 ),
-                "verdict": verdict(None if extra is None else extra < TARGET_RECORDING),
+                "verdict": verdict(extra, lambda e: e < TARGET_RECORDING),
             }
         )
 
@@ -522,7 +575,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, object]]:
                     if worst
                     else "–"
                 ),
-                "verdict": verdict(None if worst is None else worst[0] < limit),
+                "verdict": _verdict(None if worst is None else worst[0] < limit),
             }
         )
 
@@ -544,7 +597,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, object]]:
                 if seen and worst_late
                 else "–"
             ),
-            "verdict": verdict(
+            "verdict": _verdict(
                 None
                 if not late
                 else len(seen) == len(late) and all((t[0] or 0) <= TARGET_LATE_MS for t in seen)
@@ -554,7 +607,101 @@ def targets(result: dict[str, Any]) -> list[dict[str, object]]:
     return rows
 
 
+def _verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("met" if ok else "**missed**")
+
+
 TARGET_COLUMNS = [("target", "target"), ("measured", "measured in this run"), ("verdict", "")]
+
+
+def paired_rows(result: dict[str, Any]) -> list[dict[str, object]]:
+    """One row per configuration of the paired windows: CPU per room in each round."""
+    found = paired_rounds(result)
+    rounds = sorted(found)
+    names = [n for n in PAIRED if any(n in found[r] for r in rounds)]
+    failed = [w for w in result.get("paired") or [] if "failed" in w]
+    rows: list[dict[str, object]] = []
+    for name in names:
+        windows = [found[r].get(name) for r in rounds]
+        seen = [w for w in windows if w is not None]
+        costs = [paired_cost(w) for w in seen]
+        ratios = per_round(result, janus_ratio, name, "janus")
+        entry = _entry(result, name)
+        config = entry["config"] if entry else _config_of(name)
+        rows.append(
+            {
+                "system": label(config),
+                "rounds": " / ".join(
+                    "–" if w is None else f"{paired_cost(w):.2f}" for w in windows
+                ),
+                "mean": f"{statistics.mean(costs):.2f}",
+                "range": f"{(max(costs) - min(costs)) / statistics.mean(costs):.0%}"
+                if len(costs) > 1 and statistics.mean(costs) > 0
+                else "–",
+                "ratio": "–" if name == "janus" or not ratios else spread(ratios, 2, "×"),
+                "idle": f"{statistics.mean(w.get('idle_cpu_pct', 0.0) for w in seen):.1f}",
+                "busiest": " / ".join(
+                    f"{max(w['server_per_process_pct'], default=0.0):.1f}" for w in seen
+                ),
+                "fps": f"{min(w['fps_min'] for w in seen):.1f}",
+                "gap": _f(max((w["gap_p99_worst_ms"] or 0.0) for w in seen), 0),
+                "ok": f"{sum(1 for w in seen if w['passed'])} of {len(seen)}"
+                + (
+                    f" ({sum(1 for w in failed if w['config'] == name)} not opened)"
+                    if any(w["config"] == name for w in failed)
+                    else ""
+                ),
+            }
+        )
+    return rows
+
+
+def _config_of(name: str) -> dict[str, Any]:
+    """A configuration's description from its name, for runs without its ramp."""
+    if name == "janus":
+        return {"system": "janus"}
+    workers, _, rest = name.removeprefix("pool").partition("-")
+    return {
+        "system": "pool",
+        "workers": int(workers),
+        "record": rest.startswith("on"),
+        "direct": not rest.endswith("aiortc"),
+    }
+
+
+PAIRED_COLUMNS = [
+    ("system", "server"),
+    ("rounds", "**CPU per room**, % of a core, round 1 / 2 / …"),
+    ("mean", "mean"),
+    ("range", "(highest − lowest) ÷ mean"),
+    ("ratio", "÷ Janus, per round: mean (range)"),
+    ("idle", "idle CPU %"),
+    ("busiest", "busiest process CPU %, per round"),
+    ("fps", "fps slowest"),
+    ("gap", "gap p99 worst ms"),
+    ("ok", "windows ≥ 29 fps, p99 gap < 100 ms"),
+]
+
+
+def paired_section(result: dict[str, Any]) -> str:
+    rows = paired_rows(result)
+    if not rows:
+        return "No paired windows in this run."
+    setup = result["setup"]
+    return "\n".join(
+        [
+            f"Paired windows (what the CPU targets are judged on): {setup.get('paired_rounds')} "
+            "rounds; in each, a fresh server of every configuration below, one after the "
+            f"other (the order rotated by one each round), idle for {IDLE_SECONDS:.0f} s, then "
+            f"{setup.get('paired_rooms')} rooms opened at once, "
+            f"{setup.get('paired_warmup_s', setup['warmup_s']):.0f} s warm-up and one "
+            f"{setup.get('paired_window_s', setup['window_s']):.0f} s window. *CPU per room* "
+            "= (server CPU − the same server's idle CPU) ÷ rooms; ratios are taken within "
+            "a round, then averaged.",
+            "",
+            report.table(rows, PAIRED_COLUMNS),
+        ]
+    )
 
 
 # --- where the time goes ----------------------------------------------------------------------
@@ -612,41 +759,6 @@ def profile_section(result: dict[str, Any]) -> str:
         ),
     ]
     lines += ["", READING]
-    paired = [w for w in result.get("path_before_after") or [] if "failed" not in w]
-    if paired:
-        lines += [
-            "",
-            "The direct path, before and after: a fresh server of *ours 1 worker, rec off* on "
-            "aiortc's tasks (before) and on the direct path (after), one after the other, "
-            f"{len(paired) // 2} rounds, {paired[0]['rooms']} rooms, one window each (slopes "
-            "of two separate ramps differ by run-to-run noise about as much as by the change):",
-            "",
-            report.table(
-                [
-                    {
-                        "round": w["round"] + 1,
-                        "path": "aiortc's tasks (before)"
-                        if w["config"].endswith("-aiortc")
-                        else "direct path (after)",
-                        "cpu": f"{w['server_cpu_pct']:.1f}",
-                        "generators": f"{w['generators_cpu_pct']:.1f}",
-                        "machine": f"{w['machine_busy_pct']:.0f}",
-                        "fps": f"{w['fps_min']:.1f}",
-                        "gap": _f(w["gap_p99_worst_ms"], 0),
-                    }
-                    for w in paired
-                ],
-                [
-                    ("round", "round"),
-                    ("path", "path"),
-                    ("cpu", "server CPU %"),
-                    ("generators", "load generators CPU %"),
-                    ("machine", "machine busy %"),
-                    ("fps", "fps slowest"),
-                    ("gap", "gap p99 worst ms"),
-                ],
-            ),
-        ]
     windows = entry.get("remb_before_after") or []
     if windows:
         lines += [
@@ -776,8 +888,10 @@ def introduction(result: dict[str, Any]) -> str:
         "costs count against neither system. The ramps run one after the other, and on 2 "
         "CPUs the load generators share the cores with the server: a slope from one ramp can "
         "differ by a third from the same configuration's in the next run, enough to flip a "
-        "verdict near its limit (docs/media.md, *Measuring on this machine*), so the direct "
-        "path's before/after is measured as alternating short runs instead. After each step a "
+        "verdict near its limit (docs/media.md, *Measuring on this machine*). So the ramps "
+        "give capacity, delay, the late joiner and the plot, and the CPU targets are judged "
+        "on *paired windows*: rounds in which every configuration gets a fresh server at the "
+        "same room count a minute apart, compared within each round. After each step a "
         "late joiner (receive only) enters the first room: milliseconds from its `connect` "
         "to its first complete keyframe. Delay: the publisher notes when it hands each clip "
         "frame and Opus packet to aiortc, the subscriber when the frame completes (one "
@@ -796,9 +910,12 @@ def markdown(result: dict[str, Any], plot_name: str = "capacity.png") -> str:
             "",
             f"![Server CPU versus rooms]({plot_name})",
             "",
-            "Targets (computed from the numbers above):",
+            "Targets (CPU: from the paired windows below; delay and late joiner: from every "
+            "step of the ramps):",
             "",
             report.table(targets(result), TARGET_COLUMNS),
+            "",
+            paired_section(result),
             "",
             "Every step (rooms stay open as the count grows; *added delay* is end to end minus "
             "the no-server baseline, so it is what the server adds; Janus and our engine "

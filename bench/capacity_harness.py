@@ -47,10 +47,28 @@ RETRIES = 2  # a failed step is measured again while other work kept the machine
 BASELINE_SECONDS = 6.0
 IDLE_SECONDS = 3.0  # each server's CPU with no room, before its ramp
 PROFILE_CONFIG = "pool1-off"  # its worker is profiled at the end of its ramp
-# The direct path's before/after: fresh servers of these two, alternating, at one room count.
-PATH_PAIR = ("pool1-off-aiortc", "pool1-off")
-PATH_ROOMS = 6
-PATH_ROUNDS = 3
+# The comparisons the targets are judged on (Janus, recording off/on, 1/2 workers, the direct
+# path's before/after): rounds of a fresh server of each of these, one after the other (the
+# order rotated each round), at one room count. Two ramps run minutes apart on 2 cores differ
+# by as much as the targets' margins; windows a minute apart share the machine's state.
+PAIRED = ("janus", "pool1-off", "pool1-on", "pool2-off", "pool2-on", "pool1-off-aiortc")
+PAIRED_ROOMS = 6
+PAIRED_ROUNDS = 3
+PAIRED_WARMUP = 5.0  # six rooms opened at once: handshakes and first keyframes settle first
+PAIRED_WINDOW = 12.0
+PAIRED_KEYS = (
+    "server_cpu_pct",
+    "server_per_process_pct",
+    "generators_cpu_pct",
+    "harness_cpu_pct",
+    "machine_busy_pct",
+    "load_average",
+    "fps_min",
+    "gap_p99_worst_ms",
+    "video_loss_pct",
+    "passed",
+    "failures",
+)
 REMB_KEYS = (
     "server_cpu_pct",
     "generators_cpu_pct",
@@ -280,36 +298,39 @@ class Harness:
             "remb_before_after": remb,
         }
 
-    async def path_before_after(self, chosen: list[Config]) -> list[dict[str, Any]]:
-        """The direct path against aiortc's tasks: `PATH_ROUNDS` rounds of a fresh server of
-        each (`PATH_PAIR`), one after the other, at `PATH_ROOMS` rooms, one window each. Slopes
-        of two separate ramps differ by run-to-run noise as much as by the change; alternating
-        short runs put both under the same conditions."""
+    async def paired(self, chosen: list[Config], rounds: int) -> list[dict[str, Any]]:
+        """`rounds` rounds of a fresh server of every configuration in `PAIRED` that was
+        chosen, one after the other, the order rotated by one each round: idle CPU, then
+        `PAIRED_ROOMS` rooms opened at once and one window. Within a round the systems are
+        measured a minute apart, so their ratios are not at the mercy of what the machine did
+        between two long ramps."""
         found = {c.name: c for c in chosen}
-        if not all(name in found for name in PATH_PAIR):
+        names = [name for name in PAIRED if name in found]
+        if len(names) < 2 or rounds < 1:
             return []
-        print(f"  direct path before/after at {PATH_ROOMS} rooms…", file=sys.stderr, flush=True)
+        print(
+            f"  paired windows: {rounds} rounds of {', '.join(names)} at {PAIRED_ROOMS} rooms…",
+            file=sys.stderr,
+            flush=True,
+        )
         windows = []
-        for round_ in range(PATH_ROUNDS):
-            for name in PATH_PAIR:
-                config = found[name]
-                server = await self.start_server(config)
+        for round_ in range(rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                print(f"    round {round_ + 1}: {name}…", file=sys.stderr, flush=True)
+                window: dict[str, Any] = {"config": name, "round": round_, "rooms": PAIRED_ROOMS}
+                server = await self.start_server(found[name])
                 try:
-                    names = [f"ab{round_}-{name}-r{i}" for i in range(PATH_ROOMS)]
-                    opened = await self.open_rooms(server, names, 0)
+                    window["idle_cpu_pct"] = (await self.idle(server))["server_cpu_pct"]
+                    rooms = [f"p{round_}-{name}-r{i}" for i in range(PAIRED_ROOMS)]
+                    opened = await self.open_rooms(server, rooms, 0)
                     if not opened["ok"]:
-                        windows.append({"config": name, "failed": opened["error"]})
+                        windows.append(window | {"failed": opened["error"]})
                         continue
-                    step = await self.measure(server, PATH_ROOMS, opened["seconds"])
-                    keys = (
-                        "server_cpu_pct",
-                        "generators_cpu_pct",
-                        "machine_busy_pct",
-                        "fps_min",
-                        "gap_p99_worst_ms",
+                    step = await self.measure(
+                        server, PAIRED_ROOMS, opened["seconds"], PAIRED_WARMUP, PAIRED_WINDOW
                     )
-                    window = {"config": name, "round": round_, "rooms": PATH_ROOMS}
-                    windows.append(window | {k: step[k] for k in keys})
+                    windows.append(window | {key: step[key] for key in PAIRED_KEYS})
                 finally:
                     await asyncio.gather(*(g.call({"cmd": "leave"}) for g in self.generators))
                     await asyncio.sleep(1.0)
@@ -412,11 +433,18 @@ class Harness:
         ours = step["server_cpu_pct"] + step["generators_cpu_pct"] + step["harness_cpu_pct"]
         return float(ours / count * following / (os.cpu_count() or 1))
 
-    async def measure(self, server: Server, count: int, open_seconds: float) -> dict[str, Any]:
-        await asyncio.sleep(self.warmup)
+    async def measure(
+        self,
+        server: Server,
+        count: int,
+        open_seconds: float,
+        warmup: float | None = None,
+        window: float | None = None,
+    ) -> dict[str, Any]:
+        await asyncio.sleep(self.warmup if warmup is None else warmup)
         await server.delays()  # drop what came before the window
         before = await self.sample(server)
-        await asyncio.sleep(self.window)
+        await asyncio.sleep(self.window if window is None else window)
         after = await self.sample(server)
         engine_delays = await server.delays()
         step = summarize(before, after, count)
@@ -605,6 +633,8 @@ async def measure(
     only: set[str] | None,
     max_rooms: int,
     steps: tuple[int, ...] = (),
+    rounds: int = PAIRED_ROUNDS,
+    ramps: bool = True,
 ) -> dict[str, Any]:
     began = time.monotonic()
     machine_before = machine_cpu()
@@ -626,8 +656,8 @@ async def measure(
         await harness.start_generators()
         try:
             baseline = await harness.baseline()
-            results = [await harness.ramp(config) for config in chosen]
-            path_windows = await harness.path_before_after(chosen)
+            results = [await harness.ramp(config) for config in chosen] if ramps else []
+            paired = await harness.paired(chosen, rounds)
         finally:
             for child in harness.generators:
                 await child.stop()
@@ -654,10 +684,14 @@ async def measure(
             "pool": pool,
             "total_s": time.monotonic() - began,
             "machine_busy_pct_whole_run": busy / total * 100 if total else 0.0,
+            "paired_rooms": PAIRED_ROOMS,
+            "paired_rounds": rounds,
+            "paired_warmup_s": PAIRED_WARMUP,
+            "paired_window_s": PAIRED_WINDOW,
         },
         "baseline": baseline,
         "configs": results,
-        "path_before_after": path_windows,
+        "paired": paired,
         "compose": composed,
     }
 
@@ -669,10 +703,16 @@ def main() -> None:
     parser.add_argument("--only", default="", help="configurations or systems, comma-separated")
     parser.add_argument("--max-rooms", type=int, default=STEPS[-1])
     parser.add_argument("--steps", default="", help="room counts, comma-separated (profiling)")
+    parser.add_argument("--rounds", type=int, default=PAIRED_ROUNDS, help="paired rounds (0: none)")
+    parser.add_argument("--no-ramps", action="store_true", help="only the paired rounds")
     args = parser.parse_args()
     only = {name for name in args.only.split(",") if name} or None
     steps = tuple(int(n) for n in args.steps.split(",") if n)
-    result = asyncio.run(measure(args.window, args.warmup, only, args.max_rooms, steps))
+    result = asyncio.run(
+        measure(
+            args.window, args.warmup, only, args.max_rooms, steps, args.rounds, not args.no_ramps
+        )
+    )
     print(json.dumps(result))
 
 

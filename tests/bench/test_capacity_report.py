@@ -116,18 +116,67 @@ def test_a_profile_is_summarised_per_group_and_stage_without_idle_threads() -> N
     assert found["stages"]["… our tap, reassembly, fan-out (liveinterview/media)"] == 30.0
 
 
-def test_the_direct_paths_before_and_after_is_the_mean_of_the_alternating_windows() -> None:
-    def window(config: str, round_: int, cpu: float) -> dict[str, Any]:
-        return {"config": config, "round": round_, "rooms": 6, "server_cpu_pct": cpu}
+def _window(config: str, round_: int, cpu: float, idle: float = 0.0, **more: Any) -> dict[str, Any]:
+    return {
+        "config": config,
+        "round": round_,
+        "rooms": 6,
+        "server_cpu_pct": cpu,
+        "idle_cpu_pct": idle,
+        "server_per_process_pct": more.pop("processes", [cpu]),
+        "fps_min": 30.0,
+        "gap_p99_worst_ms": 40.0,
+        "passed": True,
+        **more,
+    }
 
+
+def test_paired_costs_subtract_the_idle_server_and_compare_within_each_round() -> None:
     result = {
-        "path_before_after": [
-            window("pool1-off-aiortc", 0, 30.0),
-            window("pool1-off", 0, 27.0),
-            window("pool1-off-aiortc", 1, 34.0),
-            {"config": "pool1-off", "failed": "rooms could not be opened"},
+        "paired": [
+            _window("janus", 0, 13.0, idle=1.0),  # 2.0 per room
+            _window("pool1-off", 0, 24.5, idle=0.5),  # 4.0: 2.0× Janus
+            _window("janus", 1, 19.0, idle=1.0),  # 3.0 (the machine got slower…)
+            _window("pool1-off", 1, 30.5, idle=0.5),  # 5.0 (…for both): 1.67×
+            _window("pool1-off", 2, 12.0),  # no Janus in round 3: not paired
+            {"config": "janus", "round": 2, "rooms": 6, "failed": "could not open"},
         ]
     }
-    assert capacity.path_change(result) == (32.0, 27.0, 6, 1)
-    assert capacity.path_change({"path_before_after": []}) is None
-    assert capacity.path_change({}) is None  # a run saved before the comparison existed
+    ratios = capacity.per_round(result, capacity.janus_ratio, "pool1-off", "janus")
+    assert ratios == pytest.approx([2.0, 5 / 3])
+    rows = {
+        row["target"]: row for row in capacity.targets(result | {"configs": [], "baseline": {}})
+    }
+    janus_row = rows["CPU per room within 2× of Janus' (ours 1 worker, rec off)"]
+    assert janus_row["measured"].startswith("1.83× (1.67× … 2.00×, 2 rounds)")
+    assert janus_row["verdict"] == "met (mean; 2 of 2 rounds)"
+    assert capacity.per_round({}, capacity.paired_cost, "janus") == []  # an older run's JSON
+
+
+def test_recording_scaling_and_the_direct_path_are_judged_per_round() -> None:
+    result = {
+        "configs": [],
+        "baseline": {},
+        "paired": [
+            _window("pool1-off", 0, 24.0, processes=[23.0, 1.0]),
+            _window("pool1-on", 0, 30.0),  # +25 %
+            _window("pool2-off", 0, 26.0, processes=[12.0, 12.0, 2.0]),  # 23 / 12 = 1.92×
+            _window("pool1-off-aiortc", 0, 30.0),  # the before: 24 / 30 − 1 = −20 %
+            _window("pool1-off", 1, 24.0, processes=[23.0, 1.0]),
+            _window("pool1-on", 1, 27.6),  # +15 %
+            _window("pool2-off", 1, 30.0, processes=[15.0, 13.0, 2.0]),  # 23 / 15 = 1.53×
+        ],
+    }
+    rows = {row["target"]: row for row in capacity.targets(result)}
+    recording = rows["recording adds < 20% per room (ours 1 worker)"]
+    assert recording["measured"].startswith("+20 % (+15 % … +25 %, 2 rounds)")
+    assert recording["verdict"] == "**missed** (mean; 1 of 2 rounds)"  # 20 % is not under 20 %
+    scaling = rows["capacity grows linearly with workers (2 workers ≥ 1.8× 1)"]
+    assert "1.73× (1.53× … 1.92×, 2 rounds)" in scaling["measured"]
+    assert scaling["verdict"] == "**missed** (mean; 1 of 2 rounds) (projected)"
+    path = next(r for t, r in rows.items() if t.startswith("the profile's biggest item"))
+    assert path["measured"].endswith("−20 %".replace("−", "-") + " (1 round)")
+    table = capacity.paired_section(
+        result | {"setup": {"paired_rounds": 2, "paired_rooms": 6, "warmup_s": 3, "window_s": 12}}
+    )
+    assert "| ours 2 workers, rec off | 4.33 / 5.00 | 4.67 |" in table
