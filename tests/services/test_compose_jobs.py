@@ -17,6 +17,7 @@ from liveinterview.services.compose_jobs import LEASE, ComposeRunner
 from liveinterview.storage import recordings as store
 from liveinterview.storage.db import Database
 from liveinterview.storage.tables import interview_requests, users
+from tests.media.clients import eventually
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -138,9 +139,7 @@ async def test_stopping_the_app_mid_composition_kills_and_reaps_the_composer(
     runner = ComposeRunner(db=db, clock=ManualClock(NOW), root=root,
                            python=fake_composer(tmp_path, body))  # fmt: skip
     running = asyncio.ensure_future(runner.run_due())
-    async with asyncio.timeout(10):
-        while not pid_file.exists() or not pid_file.read_text().strip():
-            await asyncio.sleep(0.02)
+    await eventually(lambda: pid_file.exists() and bool(pid_file.read_text().strip()), within=10)
     pid = int(pid_file.read_text())
     running.cancel()  # what the app's periodic job gets at shutdown
     with pytest.raises(asyncio.CancelledError):
