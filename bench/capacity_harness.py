@@ -13,7 +13,9 @@ measurement window (CPU of every server process and of the load generators from
 /proc/<pid>/stat, the whole machine from /proc/stat, each subscriber's counters, the
 engine-side delays from the workers), then one late joiner. At the end of the one-worker
 ramp (recording off) the worker is profiled with py-spy, and the REMB pacing fix is measured
-before/after on the same rooms.
+before/after on the same rooms. After the ramps, the paired windows (`Harness.paired`): rounds
+of a fresh server of every configuration at one room count, a minute apart, which the CPU
+targets are judged on (`--rounds 0` leaves them out, `--no-ramps` runs only them).
 """
 
 from __future__ import annotations
