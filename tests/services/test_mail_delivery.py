@@ -45,9 +45,13 @@ def notifier_for(db: Database, mailer: object, clock: ManualClock) -> Notifier:
     return Notifier(MailComposer("LiveInterview <no-reply@liveinterview.test>"), delivery, clock)
 
 
-async def queue_one(notifier: Notifier, db: Database, *, key: str | None = None) -> int | None:
+async def queue_one(
+    notifier: Notifier, db: Database, *, key: str | None = None, delivered: bool = True
+) -> int | None:
+    """Queue one email in a unit of work; `delivered=False`: its own after-commit delivery
+    never runs (the request is still busy, or its process died)."""
     async with unit_of_work(db) as work:
-        return await notifier.queue(
+        mail_id = await notifier.queue(
             work,
             "password_changed",
             to=("Rita", "rita@example.com"),
@@ -55,6 +59,9 @@ async def queue_one(notifier: Notifier, db: Database, *, key: str | None = None)
             context={"signin_link": "http://127.0.0.1:8080/signin"},
             dedupe_key=key,
         )
+        if not delivered:
+            work._after_commit.clear()
+    return mail_id
 
 
 async def test_mail_is_sent_right_after_commit(
@@ -73,15 +80,7 @@ async def test_the_loop_leaves_a_fresh_message_to_the_work_that_queued_it(
     # The loop ran between the commit and the request's own delivery (as on a busy machine):
     # it must not take the message, or the response goes out before its email.
     notifier = notifier_for(db, flaky, clock)
-    async with unit_of_work(db) as work:
-        mail_id = await notifier.queue(
-            work,
-            "password_changed",
-            to=("Rita", "rita@example.com"),
-            subject="x",
-            context={"signin_link": "http://x"},
-        )
-        work._after_commit.clear()  # the request's delivery has not run yet
+    mail_id = await queue_one(notifier, db, delivered=False)  # the request is still busy
     assert mail_id is not None
     assert await notifier.delivery.deliver() == 0
     assert await notifier.delivery.deliver([mail_id]) == 1  # the request's own, right away
@@ -92,15 +91,7 @@ async def test_the_loop_sends_a_message_the_work_never_delivered_after_a_minute(
     db: Database, clock: ManualClock, mailbox: Mailbox, flaky: FlakyMailer
 ) -> None:
     notifier = notifier_for(db, flaky, clock)
-    async with unit_of_work(db) as work:
-        await notifier.queue(
-            work,
-            "password_changed",
-            to=("Rita", "rita@example.com"),
-            subject="x",
-            context={"signin_link": "http://x"},
-        )
-        work._after_commit.clear()  # the process died before delivering
+    await queue_one(notifier, db, delivered=False)  # the process died before delivering
     clock.advance(timedelta(seconds=59))
     assert await notifier.delivery.deliver() == 0
     clock.advance(timedelta(seconds=1))
