@@ -154,11 +154,9 @@ class ComposeRunner:
                 elif word == "done":
                     seconds = round(float(value or 0))
 
-        try:
-            await asyncio.wait_for(
-                asyncio.gather(read_progress(), read_errors(), process.wait()),
-                self.timeout.total_seconds(),
-            )
+        try:  # awaited directly, so a cancelled gather's outcome is not left unretrieved
+            async with asyncio.timeout(self.timeout.total_seconds()):
+                await asyncio.gather(read_progress(), read_errors(), process.wait())
         except TimeoutError:
             await _stop(process)
             return Outcome(False, 0, "The composer took too long and was stopped.")
